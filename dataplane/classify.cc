@@ -1,0 +1,105 @@
+#include "classify.h"
+
+#include <cstring>
+
+#include <rte_mbuf.h>
+
+#include "parse.h"
+#include "worker.h"
+
+namespace ipshare {
+namespace {
+
+constexpr Verdict drop(Drop why) { return Verdict{Action::drop, Zone::wan, why, 0}; }
+constexpr Verdict local() { return Verdict{Action::local, Zone::wan, Drop::count, 0}; }
+Verdict forward(Zone out, uint32_t nexthop) { return Verdict{Action::forward, out, Drop::count, nexthop}; }
+Verdict route_to(NextHop nh, uint32_t dst) {
+    return forward(nh.zone, RouteTable::next_hop_address(nh, dst));
+}
+
+Verdict from_wan(uint32_t src, uint32_t dst, const Tables& t) {
+    const Addresses& a = t.addr;
+    if (dst != a.wan_ip) return drop(Drop::wan_not_for_us);
+    const bool upstream_host = a.wan.is_host(src) && src != a.wan_ip;
+    if (!upstream_host && (src == a.wan_ip || is_private(src) || t.routes->lookup(src).zone != Zone::wan))
+        return drop(Drop::spoofed_source);
+    return forward(Zone::dmz, a.wan_ip);
+}
+
+Verdict from_dmz(uint32_t src, uint32_t dst, const Tables& t) {
+    const Addresses& a = t.addr;
+    if (src != a.wan_ip) return drop(Drop::spoofed_source);
+    if (dst == a.lan_ip) return local();
+    if (dst == a.lan.broadcast()) return drop(Drop::martian_destination);
+    const NextHop nh = t.routes->lookup(dst);
+    if (nh.zone == Zone::dmz) return drop(Drop::dmz_bad_destination);
+    return route_to(nh, dst);
+}
+
+Verdict from_lan(uint32_t src, uint32_t dst, const Tables& t) {
+    const Addresses& a = t.addr;
+    const NextHop back = t.routes->lookup(src);
+    const bool lan_host = back.zone == Zone::lan && src != a.lan_ip && src != a.lan.net && src != a.lan.broadcast();
+    if (!lan_host) return drop(Drop::spoofed_source);
+    if (dst == a.lan_ip) return local();
+    if (dst == a.lan.broadcast()) return drop(Drop::martian_destination);
+    if (dst == a.wan_ip) return forward(Zone::dmz, a.wan_ip);
+    const NextHop nh = t.routes->lookup(dst);
+    if (nh.zone == Zone::wan) return drop(Drop::lan_to_internet_no_napt);
+    return route_to(nh, dst);
+}
+
+}  // namespace
+
+Verdict classify_ipv4(Zone in, const Ipv4Hdr& ip, const Tables& t) {
+    const uint32_t src = ip.src.host();
+    const uint32_t dst = ip.dst.host();
+    if (is_martian_source(src)) return drop(Drop::martian_source);
+    if (is_martian_destination(dst)) return drop(Drop::martian_destination);
+    switch (in) {
+    case Zone::wan: return from_wan(src, dst, t);
+    case Zone::dmz: return from_dmz(src, dst, t);
+    case Zone::lan: return from_lan(src, dst, t);
+    }
+    return drop(Drop::no_route);
+}
+
+void stage_classify(Burst& b, const Tables& t, WorkerCtx& w) {
+    const uint8_t* my_mac = w.ports[idx(b.in)].mac;
+    for (uint16_t i = 0; i < b.n; ++i) {
+        if (i + 1 < b.n) rte_prefetch0(rte_pktmbuf_mtod(b.m[i + 1], void*));
+        rte_mbuf* m = b.m[i];
+        if (!rte_pktmbuf_is_contiguous(m)) {
+            b.set_drop(i, Drop::frame_chained);
+            continue;
+        }
+        const auto* frame = rte_pktmbuf_mtod(m, const uint8_t*);
+        const FrameInfo fi = parse_frame(frame, rte_pktmbuf_data_len(m));
+        if (fi.kind == FrameKind::drop) {
+            b.set_drop(i, fi.reason);
+            continue;
+        }
+        const auto* eth = reinterpret_cast<const EthHdr*>(frame);
+        const bool to_me = std::memcmp(eth->dst, my_mac, 6) == 0;
+        if (fi.kind == FrameKind::arp) {
+            static constexpr uint8_t kBroadcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+            if (to_me || std::memcmp(eth->dst, kBroadcast, 6) == 0)
+                b.set(i, Action::arp);
+            else
+                b.set_drop(i, Drop::l2_not_for_us);
+            continue;
+        }
+        if (!to_me) {
+            b.set_drop(i, Drop::l2_not_for_us);
+            continue;
+        }
+        // Ethernet padding beyond the datagram is not forwarded.
+        const uint16_t frame_len = static_cast<uint16_t>(kL3Offset + fi.ip_len);
+        if (rte_pktmbuf_data_len(m) > frame_len) rte_pktmbuf_trim(m, rte_pktmbuf_data_len(m) - frame_len);
+        const Verdict v = classify_ipv4(b.in, *reinterpret_cast<const Ipv4Hdr*>(frame + kL3Offset), t);
+        b.st[i] = PktState{v.action, v.out, v.drop, v.nexthop};
+        b.actions |= bit(v.action);
+    }
+}
+
+}  // namespace ipshare

@@ -1,0 +1,98 @@
+// The worker: poll every port, walk each burst through the stages, send.
+//
+//   rx burst (one port)
+//     -> classify   validate, decide per the decision table      classify.cc
+//     -> arp        answer / learn / drop                        arp_stage.cc
+//     -> local      echo replies from the router itself          local.cc
+//     -> forward    TTL, or ICMP time exceeded                   forward.cc
+//     -> neighbour  Ethernet addresses, or wait for ARP          neighbour_stage.cc
+//     -> tx         buffered per port; drops freed and counted   below, tx.cc
+//
+// No locks, no system calls, no allocation: tables are read through the
+// RCU-published pointer, counters are this worker's own.
+#include "worker.h"
+
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "stages.h"
+
+namespace ipshare {
+
+void stage_tx(Burst& b, WorkerCtx& w) {
+    rte_mbuf* to_free[kBurst];
+    unsigned nfree = 0;
+    Counters& c = *w.counters;
+    for (uint16_t i = 0; i < b.n; ++i) {
+        switch (b.st[i].action) {
+        case Action::reply: w.tx.push(b.in, b.m[i], c); break;
+        case Action::transmit: w.tx.push(b.st[i].out, b.m[i], c); break;
+        case Action::handed_off: break;
+        case Action::consumed: to_free[nfree++] = b.m[i]; break;
+        case Action::drop: c.drop(b.in, b.st[i].drop); to_free[nfree++] = b.m[i]; break;
+        case Action::arp:
+        case Action::local:
+        case Action::forward:  // a stage left it unfinished: cannot happen, but never leak
+            c.drop(b.in, Drop::no_route);
+            to_free[nfree++] = b.m[i];
+            break;
+        }
+    }
+    if (nfree) rte_pktmbuf_free_bulk(to_free, nfree);
+}
+
+void process_burst(WorkerCtx& w, const Tables& t, Zone in, rte_mbuf** pkts, uint16_t n) {
+    Burst b;
+    b.in = in;
+    b.n = n;
+    b.actions = 0;
+    for (uint16_t i = 0; i < n; ++i) b.m[i] = pkts[i];
+    w.counters->port[idx(in)].rx.add(n);
+
+    stage_classify(b, t, w);
+    stage_arp(b, t, w);
+    stage_local(b, t, w);
+    stage_forward(b, t, w);
+    stage_neighbour(b, w);
+    stage_tx(b, w);
+}
+
+void drain_inject(WorkerCtx& w) {
+    void* objs[kBurst];
+    const unsigned n = rte_ring_sc_dequeue_burst(w.inject_ring, objs, kBurst, nullptr);
+    for (unsigned i = 0; i < n; ++i) {
+        auto* m = static_cast<rte_mbuf*>(objs[i]);
+        const auto* meta = static_cast<const MbufMeta*>(rte_mbuf_to_priv(m));
+        w.tx.push(static_cast<Zone>(meta->zone), m, *w.counters);
+    }
+}
+
+int worker_loop(WorkerCtx& w) {
+    rte_rcu_qsbr_thread_register(w.qsbr, w.index);
+    rte_rcu_qsbr_thread_online(w.qsbr, w.index);
+    rte_mbuf* pkts[kBurst];
+    const auto queue = static_cast<uint16_t>(w.index);
+    while (!w.stop->load(std::memory_order_relaxed)) {
+        const Tables* t = w.tables->load(std::memory_order_acquire);
+        bool busy = false;
+        for (Zone z : kAllZones) {
+            const uint16_t n = rte_eth_rx_burst(w.ports[idx(z)].port_id, queue, pkts, kBurst);
+            if (n) {
+                busy = true;
+                process_burst(w, *t, z, pkts, n);
+            }
+        }
+        drain_inject(w);
+        w.tx.flush_all(*w.counters);
+        rte_rcu_qsbr_quiescent(w.qsbr, w.index);
+        (busy ? w.counters->busy_polls : w.counters->idle_polls).add();
+    }
+    w.tx.flush_all(*w.counters);
+    rte_rcu_qsbr_thread_offline(w.qsbr, w.index);
+    rte_rcu_qsbr_thread_unregister(w.qsbr, w.index);
+    return 0;
+}
+
+}  // namespace ipshare

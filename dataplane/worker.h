@@ -1,0 +1,60 @@
+// A poll-mode worker: owns one RX and one TX queue on each port and runs
+// every burst through the stages, top to bottom (see worker.cc).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+
+#include "counters.h"
+#include "neighbour.h"
+#include "ratelimit.h"
+#include "tables.h"
+#include "tx.h"
+#include "zone.h"
+
+struct rte_ring;
+struct rte_rcu_qsbr;
+
+namespace ipshare {
+
+struct PortInfo {
+    uint16_t port_id = 0;
+    uint8_t mac[6] = {};
+};
+
+// Worker -> control: "this sender is at this MAC" (ring element, 16 bytes).
+struct ArpLearnMsg {
+    uint32_t ip;   // host order
+    uint8_t zone;
+    uint8_t create;  // 1: create or refresh; 0: refresh an existing entry only
+    uint8_t mac[6];
+    uint8_t pad[4];
+};
+static_assert(sizeof(ArpLearnMsg) == 16);
+
+struct WorkerCtx {
+    unsigned index = 0;  // also its RCU thread id and its queue number
+    std::array<PortInfo, kNumZones> ports{};
+    const std::atomic<const Tables*>* tables = nullptr;
+    const NeighbourTable* neigh = nullptr;
+    rte_ring* learn_ring = nullptr;    // to control, multi-producer
+    rte_ring* pending_ring = nullptr;  // to control: mbufs waiting for ARP
+    rte_ring* inject_ring = nullptr;   // from control: frames to send (zone in MbufMeta)
+    rte_rcu_qsbr* qsbr = nullptr;
+    TokenBucket icmp_errors, icmp_echo, arp_replies;
+    TxQueues tx;
+    Counters* counters = nullptr;
+    const std::atomic<bool>* stop = nullptr;
+};
+
+// Runs the whole walk over one received burst.
+void process_burst(WorkerCtx& w, const Tables& t, Zone in, struct rte_mbuf** pkts, uint16_t n);
+
+// Frames the control thread asked this worker to send.
+void drain_inject(WorkerCtx& w);
+
+// The poll loop, until *stop. Returns 0.
+int worker_loop(WorkerCtx& w);
+
+}  // namespace ipshare
