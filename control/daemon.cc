@@ -5,6 +5,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include <rte_cycles.h>
@@ -103,6 +104,22 @@ bool Daemon::start(std::string* err) {
         neigh_.get(), pool_, learn_ring_, pending_ring_, inject_rings_, ports_, &counters_[nworkers_], hz});
     neigh_mgr_->set_addresses(tables_->addr);
 
+    for (unsigned i = 0; i < nworkers_; ++i) {
+        NatParams np;
+        np.wan_ip = tables_->addr.wan_ip;
+        np.port_lo = cfg_.napt_ports.lo;
+        np.port_hi = cfg_.napt_ports.hi;
+        np.capacity = cfg_.napt_sessions / nworkers_;
+        np.per_client = std::min<uint32_t>(cfg_.napt_ports_per_client, cfg_.napt_ports.size());
+        np.stride = nworkers_;
+        np.offset = i;
+        np.seed = rte_rdtsc() ^ (uint64_t{i} << 32);
+        auto nat = Nat::create("nat" + std::to_string(i), np, err);
+        if (!nat) return false;
+        nat->set_counters(&counters_[i]);
+        nats_.push_back(std::move(nat));
+    }
+
     workers_.resize(nworkers_);
     for (unsigned i = 0; i < nworkers_; ++i) {
         WorkerCtx& w = workers_[i];
@@ -123,6 +140,9 @@ bool Daemon::start(std::string* err) {
         }
         w.counters = &counters_[i];
         w.stop = &stop_;
+        w.nat = nats_[i].get();
+        w.start_tsc = rte_rdtsc();
+        w.tsc_hz = hz;
     }
     for (unsigned i = 0; i < nworkers_; ++i) {
         if (rte_eal_remote_launch(worker_entry, &workers_[i], lcores[i]) != 0)
@@ -189,6 +209,7 @@ Daemon::~Daemon() {
     rte_ring_free(pending_ring_);
     rte_ring_free(learn_ring_);
     neigh_.reset();
+    nats_.clear();
     tables_.reset();
     rte_free(qsbr_);
     rte_mempool_free(pool_);

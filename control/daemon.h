@@ -60,6 +60,7 @@ private:
     std::unique_ptr<NeighbourTable> neigh_;
     std::unique_ptr<NeighbourManager> neigh_mgr_;
 
+    std::vector<std::unique_ptr<Nat>> nats_;  // one per worker
     std::unique_ptr<Counters[]> counters_;  // one per worker, then the control thread's
     std::vector<WorkerCtx> workers_;
     std::atomic<bool> stop_{false};

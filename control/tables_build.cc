@@ -36,6 +36,9 @@ std::unique_ptr<Tables> build_tables(const Config& cfg, uint64_t generation, std
         }
         routes.push_back({r.dst.network(), r.dst.len, nh});
     }
+    t->nat.endpoint_independent_filtering = cfg.napt_filtering == Filtering::endpoint_independent;
+    t->nat.timeouts = {cfg.timeouts.tcp_established, cfg.timeouts.tcp_transitory, cfg.timeouts.udp,
+                       cfg.timeouts.icmp, cfg.timeouts.udp};  // "other" (GRE, ESP...) ages like UDP
     t->routes = RouteTable::build("routes" + std::to_string(generation), routes, NextHop{a.gateway, Zone::wan}, a,
                                   err);
     if (!t->routes) return nullptr;

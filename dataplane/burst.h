@@ -19,6 +19,8 @@ enum class Action : uint8_t {
     arp,         // for the arp stage
     local,       // for the router itself (local stage)
     forward,     // routed: out `out` toward `nexthop` (route, neighbour stages)
+    nat_out,     // LAN -> internet: NAPT (nat stage), then out wan toward `nexthop`
+    nat_in,      // internet -> wan-ip: a session's, or else the server's (nat stage)
     reply,       // complete frame, back out the ingress port
     transmit,    // complete frame, out `out`
     handed_off,  // ownership passed to the control thread (waits for ARP)

@@ -23,7 +23,7 @@ Verdict from_wan(uint32_t src, uint32_t dst, const Tables& t) {
     const bool upstream_host = a.wan.is_host(src) && src != a.wan_ip;
     if (!upstream_host && (src == a.wan_ip || is_private(src) || t.routes->lookup(src).zone != Zone::wan))
         return drop(Drop::spoofed_source);
-    return forward(Zone::dmz, a.wan_ip);
+    return Verdict{Action::nat_in, Zone::dmz, Drop::count, a.wan_ip};  // the server, unless a session claims it
 }
 
 Verdict from_dmz(uint32_t src, uint32_t dst, const Tables& t) {
@@ -45,7 +45,8 @@ Verdict from_lan(uint32_t src, uint32_t dst, const Tables& t) {
     if (dst == a.lan.broadcast()) return drop(Drop::martian_destination);
     if (dst == a.wan_ip) return forward(Zone::dmz, a.wan_ip);
     const NextHop nh = t.routes->lookup(dst);
-    if (nh.zone == Zone::wan) return drop(Drop::lan_to_internet_no_napt);
+    if (nh.zone == Zone::wan)
+        return Verdict{Action::nat_out, Zone::wan, Drop::count, RouteTable::next_hop_address(nh, dst)};
     return route_to(nh, dst);
 }
 

@@ -2,8 +2,8 @@
 // is addressed to this port, and decides what the router does with it, per
 // ingress port, following the decision table of the design:
 //
-//   wan: to wan-ip -> the server on dmz (sessions and forwards come first
-//        once NAT exists); anything else, or a spoofed source, is dropped.
+//   wan: to wan-ip -> the nat stage: a session's client, or else the server
+//        on dmz; anything else, or a spoofed source, is dropped.
 //   dmz: only from wan-ip; to lan-ip -> the router; to the LAN -> lan;
 //        anywhere else -> wan, unchanged.
 //   lan: only from LAN hosts (the subnet and routes via LAN routers);

@@ -15,6 +15,7 @@ namespace ipshare {
 class Counter {
 public:
     void add(uint64_t n = 1) { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+    void sub(uint64_t n = 1) { v_.store(v_.load(std::memory_order_relaxed) - n, std::memory_order_relaxed); }
     uint64_t get() const { return v_.load(std::memory_order_relaxed); }
     void reset() { v_.store(0, std::memory_order_relaxed); }
 
@@ -32,6 +33,8 @@ struct alignas(64) Counters {
     Counter arp_replies_sent;
     Counter icmp_sent;
     Counter busy_polls, idle_polls;
+    Counter nat_created, nat_expired, nat_out, nat_in;
+    std::array<Counter, 4> nat_active;  // tcp, udp, icmp, other (this worker's sessions)
 
     void drop(Zone in, Drop why, uint64_t n = 1) {
         drops[static_cast<int>(why)].add(n);
@@ -44,6 +47,8 @@ struct CounterTotals {
     std::array<uint64_t, kNumZones> rx{}, tx{}, dropped{};
     std::array<uint64_t, kNumDrops> drops{};
     uint64_t arp_replies_sent = 0, icmp_sent = 0;
+    uint64_t nat_created = 0, nat_expired = 0, nat_out = 0, nat_in = 0;
+    std::array<uint64_t, 4> nat_active{};
 
     void add(const Counters& c) {
         for (int z = 0; z < kNumZones; ++z) {
@@ -54,6 +59,11 @@ struct CounterTotals {
         for (int d = 0; d < kNumDrops; ++d) drops[d] += c.drops[d].get();
         arp_replies_sent += c.arp_replies_sent.get();
         icmp_sent += c.icmp_sent.get();
+        nat_created += c.nat_created.get();
+        nat_expired += c.nat_expired.get();
+        nat_out += c.nat_out.get();
+        nat_in += c.nat_in.get();
+        for (int p = 0; p < 4; ++p) nat_active[p] += c.nat_active[p].get();
     }
 };
 

@@ -30,7 +30,14 @@ namespace ipshare {
     X(wan_not_for_us, "arrived on wan for an address other than wan-ip")                \
     X(no_route, "no route to the destination")                                          \
     X(dmz_bad_destination, "the server sent to its own address or to its port")         \
-    X(lan_to_internet_no_napt, "LAN to the internet: NAPT is not available yet")        \
+    X(l4_truncated, "transport header missing or cut short where NAT needs it")        \
+    X(napt_table_full, "no NAT session: the session table is full")                   \
+    X(napt_client_cap, "no NAT session: the client holds ports-per-client mappings")   \
+    X(napt_ports_exhausted, "no NAT session: no free port left in the napt range")     \
+    X(napt_portless_busy, "no NAT session: another client holds this remote and protocol") \
+    X(napt_unsupported, "from the LAN, ICMP the NAT does not translate")               \
+    X(napt_fragment_unmatched, "a non-initial fragment from the LAN of no known flow") \
+    X(napt_icmp_error_unmatched, "an ICMP error from the LAN about no known session")  \
     X(to_router_unhandled, "to the router's own address, not something it answers")     \
     X(icmp_bad_checksum, "ICMP message for the router with a wrong checksum")          \
     X(ttl_exceeded, "TTL expired in transit; ICMP time exceeded sent")                  \

@@ -14,7 +14,17 @@ void stage_classify(Burst& b, const Tables& t, WorkerCtx& w);   // classify.cc
 void stage_arp(Burst& b, const Tables& t, WorkerCtx& w);        // arp_stage.cc
 void stage_local(Burst& b, const Tables& t, WorkerCtx& w);      // local.cc
 void stage_forward(Burst& b, const Tables& t, WorkerCtx& w);    // forward.cc
+void stage_nat(Burst& b, const Tables& t, WorkerCtx& w);        // nat_stage.cc
 void stage_neighbour(Burst& b, WorkerCtx& w);                   // neighbour_stage.cc
 void stage_tx(Burst& b, WorkerCtx& w);                          // worker.cc
+
+// Turns packet i into an ICMP error (type, code) back to its sender, out the
+// port it came in on (forward.cc). False when not allowed (RFC 1812 4.3.2.7),
+// rate-limited, or without headroom: the caller drops it then.
+// Removes expired NAT sessions, at most `budget` (nat_stage.cc).
+void expire_sessions(WorkerCtx& w, const Tables& t, unsigned budget);
+
+bool reply_icmp_error(Burst& b, uint16_t i, const Tables& t, WorkerCtx& w, uint8_t type, uint8_t code,
+                      uint64_t now);
 
 }  // namespace ipshare

@@ -7,6 +7,7 @@
 // `Tables` is ever written.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -16,10 +17,18 @@
 
 namespace ipshare {
 
+// NAT policy that may change while running (the session tables themselves
+// are the workers'; their size is fixed at start).
+struct NatPolicy {
+    bool endpoint_independent_filtering = false;
+    std::array<uint32_t, 5> timeouts{7440, 240, 300, 60, 300};  // by TimeoutClass
+};
+
 struct Tables {
     uint64_t generation = 0;
     Addresses addr;
     std::unique_ptr<RouteTable> routes;
+    NatPolicy nat;
 };
 
 }  // namespace ipshare

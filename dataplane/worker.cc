@@ -5,6 +5,7 @@
 //     -> arp        answer / learn / drop                        arp_stage.cc
 //     -> local      echo replies from the router itself          local.cc
 //     -> forward    TTL, or ICMP time exceeded                   forward.cc
+//     -> nat        NAPT: sessions, or the server               nat_stage.cc
 //     -> neighbour  Ethernet addresses, or wait for ARP          neighbour_stage.cc
 //     -> tx         buffered per port; drops freed and counted   below, tx.cc
 //
@@ -12,6 +13,7 @@
 // RCU-published pointer, counters are this worker's own.
 #include "worker.h"
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
@@ -34,7 +36,9 @@ void stage_tx(Burst& b, WorkerCtx& w) {
         case Action::drop: c.drop(b.in, b.st[i].drop); to_free[nfree++] = b.m[i]; break;
         case Action::arp:
         case Action::local:
-        case Action::forward:  // a stage left it unfinished: cannot happen, but never leak
+        case Action::forward:
+        case Action::nat_out:
+        case Action::nat_in:  // a stage left it unfinished: cannot happen, but never leak
             c.drop(b.in, Drop::no_route);
             to_free[nfree++] = b.m[i];
             break;
@@ -55,6 +59,7 @@ void process_burst(WorkerCtx& w, const Tables& t, Zone in, rte_mbuf** pkts, uint
     stage_arp(b, t, w);
     stage_local(b, t, w);
     stage_forward(b, t, w);
+    stage_nat(b, t, w);
     stage_neighbour(b, w);
     stage_tx(b, w);
 }
@@ -74,8 +79,10 @@ int worker_loop(WorkerCtx& w) {
     rte_rcu_qsbr_thread_online(w.qsbr, w.index);
     rte_mbuf* pkts[kBurst];
     const auto queue = static_cast<uint16_t>(w.index);
+    constexpr unsigned kExpiryBudget = 64;  // sessions removed per poll round at most
     while (!w.stop->load(std::memory_order_relaxed)) {
         const Tables* t = w.tables->load(std::memory_order_acquire);
+        w.now_s = static_cast<uint32_t>((rte_rdtsc() - w.start_tsc) / w.tsc_hz);
         bool busy = false;
         for (Zone z : kAllZones) {
             const uint16_t n = rte_eth_rx_burst(w.ports[idx(z)].port_id, queue, pkts, kBurst);
@@ -86,6 +93,7 @@ int worker_loop(WorkerCtx& w) {
         }
         drain_inject(w);
         w.tx.flush_all(*w.counters);
+        if (w.nat) expire_sessions(w, *t, kExpiryBudget);
         rte_rcu_qsbr_quiescent(w.qsbr, w.index);
         (busy ? w.counters->busy_polls : w.counters->idle_polls).add();
     }

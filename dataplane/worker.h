@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "counters.h"
+#include "nat.h"
 #include "neighbour.h"
 #include "ratelimit.h"
 #include "tables.h"
@@ -46,6 +47,11 @@ struct WorkerCtx {
     TxQueues tx;
     Counters* counters = nullptr;
     const std::atomic<bool>* stop = nullptr;
+
+    Nat* nat = nullptr;       // this worker's sessions
+    uint32_t now_s = 0;       // seconds since start, read once per poll round
+    uint64_t start_tsc = 0;
+    uint64_t tsc_hz = 1;
 };
 
 // Runs the whole walk over one received burst.

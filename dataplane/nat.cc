@@ -1,0 +1,322 @@
+#include "nat.h"
+
+#include <cstring>
+
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
+#include <rte_malloc.h>
+
+namespace ipshare {
+namespace {
+
+struct MappingKey {
+    uint32_t client_ip;
+    uint16_t client_port;
+    uint8_t proto;
+    uint8_t zero;
+};
+static_assert(sizeof(MappingKey) == 8);
+
+rte_hash* make_hash(const std::string& name, uint32_t entries, uint32_t key_len, std::string* err) {
+    rte_hash_parameters p{};
+    p.name = name.c_str();
+    p.entries = entries < 8 ? 8 : entries;
+    p.key_len = key_len;
+    p.hash_func = rte_hash_crc;
+    p.socket_id = SOCKET_ID_ANY;
+    p.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE;  // capacity guaranteed, no cuckoo failures
+    rte_hash* h = rte_hash_create(&p);
+    if (!h) *err = "cannot create hash " + name + ": " + rte_strerror(rte_errno);
+    return h;
+}
+
+int proto_slot(uint8_t proto) {
+    switch (proto) {
+    case kIpProtoTcp: return 0;
+    case kIpProtoUdp: return 1;
+    case kIpProtoIcmp: return 2;
+    default: return 3;
+    }
+}
+
+}  // namespace
+
+std::unique_ptr<Nat> Nat::create(const std::string& name, const NatParams& p, std::string* err) {
+    std::unique_ptr<Nat> n(new Nat());
+    n->params_ = p;
+    const uint32_t cap = p.capacity;
+    if (!(n->sessions_hash_ = make_hash(name + "_s", 2 * cap, sizeof(FlowKey), err))) return nullptr;
+    if (!(n->mappings_hash_ = make_hash(name + "_m", cap, sizeof(MappingKey), err))) return nullptr;
+    if (!(n->clients_hash_ = make_hash(name + "_c", cap, sizeof(uint32_t), err))) return nullptr;
+    n->sessions_ = static_cast<Session*>(rte_zmalloc((name + "_sa").c_str(), sizeof(Session) * cap, 64));
+    n->mappings_ = static_cast<Mapping*>(rte_zmalloc((name + "_ma").c_str(), sizeof(Mapping) * cap, 64));
+    if (!n->sessions_ || !n->mappings_) {
+        *err = "cannot allocate " + std::to_string(cap) + " NAT sessions";
+        return nullptr;
+    }
+    for (uint32_t i = 0; i < cap; ++i) {
+        n->sessions_[i].next = i + 1 < cap ? i + 1 : kNone;
+        n->mappings_[i].next_free = i + 1 < cap ? i + 1 : kNone;
+    }
+    n->free_session_ = cap ? 0 : kNone;
+    n->free_mapping_ = cap ? 0 : kNone;
+    n->head_.fill(kNone);
+    n->tail_.fill(kNone);
+    n->tcp_ports_ = std::make_unique<PortAllocator>(p.port_lo, p.port_hi, p.rest_seconds, p.seed, p.stride, p.offset);
+    n->udp_ports_ = std::make_unique<PortAllocator>(p.port_lo, p.port_hi, p.rest_seconds, p.seed * 3 + 1, p.stride,
+                                                    p.offset);
+    n->icmp_ids_ = std::make_unique<PortAllocator>(p.port_lo, p.port_hi, p.rest_seconds, p.seed * 7 + 5, p.stride,
+                                                   p.offset);
+    return n;
+}
+
+Nat::~Nat() {
+    rte_hash_free(sessions_hash_);
+    rte_hash_free(mappings_hash_);
+    rte_hash_free(clients_hash_);
+    rte_free(sessions_);
+    rte_free(mappings_);
+}
+
+uint64_t Nat::lookup_bulk(const void** keys, unsigned n, uint32_t* ids) const {
+    void* data[kBurst];
+    uint64_t hits = 0;
+    rte_hash_lookup_bulk_data(sessions_hash_, keys, n, &hits, data);
+    for (unsigned i = 0; i < n; ++i)
+        if (hits & (uint64_t{1} << i)) ids[i] = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(data[i]));
+    return hits;
+}
+
+uint32_t Nat::lookup(const FlowKey& k) const {
+    void* data;
+    if (rte_hash_lookup_data(sessions_hash_, &k, &data) < 0) return kNone;
+    return static_cast<uint32_t>(reinterpret_cast<uintptr_t>(data));
+}
+
+PortAllocator* Nat::allocator(uint8_t proto) {
+    switch (proto) {
+    case kIpProtoTcp: return tcp_ports_.get();
+    case kIpProtoUdp: return udp_ports_.get();
+    case kIpProtoIcmp: return icmp_ids_.get();
+    default: return nullptr;
+    }
+}
+
+uint16_t Nat::mapping_port(uint32_t mapping) const { return mappings_[mapping].outside_port; }
+
+TimeoutClass Nat::class_of(uint8_t proto, TcpState st) {
+    switch (proto) {
+    case kIpProtoTcp: return tcp_is_established(st) ? TimeoutClass::tcp_established : TimeoutClass::tcp_transitory;
+    case kIpProtoUdp: return TimeoutClass::udp;
+    case kIpProtoIcmp: return TimeoutClass::icmp;
+    default: return TimeoutClass::other;
+    }
+}
+
+bool Nat::client_count_add(uint32_t client, int delta) {
+    void* data = nullptr;
+    const bool found = rte_hash_lookup_data(clients_hash_, &client, &data) >= 0;
+    const uintptr_t count = found ? reinterpret_cast<uintptr_t>(data) : 0;
+    const uint32_t cap = params_.per_client;
+    if (delta > 0 && count >= cap) return false;
+    const uintptr_t next = count + delta;
+    if (next == 0)
+        rte_hash_del_key(clients_hash_, &client);
+    else if (rte_hash_add_key_data(clients_hash_, &client, reinterpret_cast<void*>(next)) != 0)
+        return false;
+    return true;
+}
+
+uint32_t Nat::get_mapping(const Flow& f, uint32_t now, NatFail* why) {
+    const MappingKey mk{f.src, f.sport, f.proto, 0};
+    void* data;
+    if (rte_hash_lookup_data(mappings_hash_, &mk, &data) >= 0) {
+        const auto m = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(data));
+        ++mappings_[m].refs;
+        return m;
+    }
+    if (free_mapping_ == kNone) return *why = NatFail::table_full, kNone;
+    if (!client_count_add(f.src, +1)) return *why = NatFail::client_cap, kNone;
+    const uint32_t m = free_mapping_;
+    const uint16_t port = allocator(f.proto)->allocate(f.sport, m, now);
+    if (port == 0) {
+        client_count_add(f.src, -1);
+        return *why = NatFail::ports_exhausted, kNone;
+    }
+    if (rte_hash_add_key_data(mappings_hash_, &mk, reinterpret_cast<void*>(uintptr_t{m})) != 0) {
+        allocator(f.proto)->release(port, now);
+        client_count_add(f.src, -1);
+        return *why = NatFail::table_full, kNone;
+    }
+    free_mapping_ = mappings_[m].next_free;
+    mappings_[m] = Mapping{f.src, f.sport, port, f.proto, 1, kNone};
+    return m;
+}
+
+void Nat::put_mapping(uint32_t m, uint32_t now) {
+    Mapping& mp = mappings_[m];
+    if (--mp.refs) return;
+    const MappingKey mk{mp.client_ip, mp.client_port, mp.proto, 0};
+    rte_hash_del_key(mappings_hash_, &mk);
+    allocator(mp.proto)->release(mp.outside_port, now);
+    client_count_add(mp.client_ip, -1);
+    mp.next_free = free_mapping_;
+    free_mapping_ = m;
+}
+
+uint32_t Nat::insert(const Session& proto_session, NatFail* why) {
+    if (free_session_ == kNone) return *why = NatFail::table_full, kNone;
+    const uint32_t id = free_session_;
+    const Session& s = proto_session;
+    const FlowKey in = inside_key(s.proto, s.client_ip, s.client_port, s.remote_ip, s.remote_port);
+    const FlowKey out = outside_key(s.proto, s.remote_ip, s.remote_port, s.outside_port);
+    void* data = reinterpret_cast<void*>(uintptr_t{id});
+    if (rte_hash_add_key_data(sessions_hash_, &in, data) != 0) return *why = NatFail::table_full, kNone;
+    if (rte_hash_add_key_data(sessions_hash_, &out, data) != 0) {
+        rte_hash_del_key(sessions_hash_, &in);
+        return *why = NatFail::table_full, kNone;
+    }
+    free_session_ = sessions_[id].next;
+    sessions_[id] = s;
+    sessions_[id].in_use = 1;
+    ++active_;
+    ++active_proto_[proto_slot(s.proto)];
+    if (counters_) {
+        counters_->nat_created.add();
+        counters_->nat_active[proto_slot(s.proto)].add();
+    }
+    list_push(id, s.created);
+    return id;
+}
+
+uint32_t Nat::create_outbound(const Flow& f, uint32_t now, NatFail* why) {
+    *why = NatFail::none;
+    const uint32_t existing = lookup(inside_key(f.proto, f.src, f.sport, f.dst, f.dport));
+    if (existing != kNone) return existing;
+
+    Session s{};
+    s.client_ip = f.src;
+    s.remote_ip = f.dst;
+    s.client_port = f.sport;
+    s.remote_port = f.dport;
+    s.proto = f.proto;
+    s.tcp = TcpState::closed;
+    s.created = s.last_seen = now;
+    s.mapping = kNone;
+    if (allocator(f.proto)) {
+        s.mapping = get_mapping(f, now, why);
+        if (s.mapping == kNone) return kNone;
+        s.outside_port = mappings_[s.mapping].outside_port;
+    } else if (lookup(outside_key(f.proto, f.dst, 0, 0)) != kNone) {
+        return *why = NatFail::portless_busy, kNone;  // another client holds (remote, proto)
+    }
+    s.delta_out = nat_delta(f.proto, f.src, f.sport, params_.wan_ip, s.outside_port);
+    s.tclass = class_of(s.proto, s.tcp);
+    const uint32_t id = insert(s, why);
+    if (id == kNone && s.mapping != kNone) put_mapping(s.mapping, now);
+    return id;
+}
+
+uint32_t Nat::create_inbound_eif(const Flow& f, uint32_t now, NatFail* why) {
+    *why = NatFail::none;
+    PortAllocator* a = allocator(f.proto);
+    if (!a) return kNone;
+    const uint32_t m = a->owner(f.dport);
+    if (m == PortAllocator::kFree) return kNone;
+    Mapping& mp = mappings_[m];
+    Session s{};
+    s.client_ip = mp.client_ip;
+    s.client_port = mp.client_port;
+    s.remote_ip = f.src;
+    s.remote_port = f.sport;
+    s.outside_port = f.dport;
+    s.proto = f.proto;
+    s.tcp = TcpState::closed;
+    s.created = s.last_seen = now;
+    s.mapping = m;
+    s.delta_out = nat_delta(f.proto, s.client_ip, s.client_port, params_.wan_ip, s.outside_port);
+    s.tclass = class_of(s.proto, s.tcp);
+    ++mp.refs;
+    const uint32_t id = insert(s, why);
+    if (id == kNone) put_mapping(m, now);
+    return id;
+}
+
+void Nat::update_tcp(uint32_t id, Dir d, uint8_t flags, uint32_t now) {
+    Session& s = sessions_[id];
+    const TcpState next = tcp_next(s.tcp, d, flags);
+    if (next == s.tcp) return;
+    s.tcp = next;
+    const TimeoutClass c = class_of(s.proto, next);
+    if (c != s.tclass) {
+        list_unlink(id);
+        s.tclass = c;
+        s.last_seen = now;  // a state change counts as activity, and keeps the list sorted
+        list_push(id, now);
+    }
+}
+
+void Nat::list_push(uint32_t id, uint32_t now) {
+    Session& s = sessions_[id];
+    const int c = static_cast<int>(s.tclass);
+    s.queued_at = now;
+    s.next = kNone;
+    s.prev = tail_[c];
+    if (tail_[c] != kNone) sessions_[tail_[c]].next = id; else head_[c] = id;
+    tail_[c] = id;
+}
+
+void Nat::list_unlink(uint32_t id) {
+    Session& s = sessions_[id];
+    const int c = static_cast<int>(s.tclass);
+    if (s.prev != kNone) sessions_[s.prev].next = s.next; else head_[c] = s.next;
+    if (s.next != kNone) sessions_[s.next].prev = s.prev; else tail_[c] = s.prev;
+}
+
+void Nat::remove(uint32_t id, uint32_t now) {
+    Session& s = sessions_[id];
+    if (!s.in_use) return;
+    list_unlink(id);
+    const FlowKey in = inside_key(s.proto, s.client_ip, s.client_port, s.remote_ip, s.remote_port);
+    const FlowKey out = outside_key(s.proto, s.remote_ip, s.remote_port, s.outside_port);
+    rte_hash_del_key(sessions_hash_, &in);
+    rte_hash_del_key(sessions_hash_, &out);
+    if (s.mapping != kNone) put_mapping(s.mapping, now);
+    --active_;
+    --active_proto_[proto_slot(s.proto)];
+    if (counters_) counters_->nat_active[proto_slot(s.proto)].sub();
+    s.in_use = 0;
+    s.next = free_session_;
+    free_session_ = id;
+}
+
+unsigned Nat::expire(uint32_t now, const ClassTimeouts& timeouts, unsigned budget) {
+    // Each list is in queueing order and a session is re-queued when touched
+    // in a later second, so last_seen - queued_at < 1 s for every session: the
+    // first one not yet due means none behind it is due either.
+    unsigned removed = 0;
+    for (int c = 0; c < kNumTimeoutClasses && removed < budget; ++c) {
+        while (removed < budget && head_[c] != kNone) {
+            const uint32_t id = head_[c];
+            if (sessions_[id].last_seen + timeouts[c] > now) break;
+            remove(id, now);
+            if (counters_) counters_->nat_expired.add();
+            ++removed;
+        }
+    }
+    return removed;
+}
+
+void Nat::touch(uint32_t id, uint32_t now) {
+    Session& s = sessions_[id];
+    s.last_seen = now;
+    if (s.queued_at != now) {
+        list_unlink(id);
+        list_push(id, now);
+    }
+}
+
+uint32_t Nat::active_by_proto(uint8_t proto) const { return active_proto_[proto_slot(proto)]; }
+
+}  // namespace ipshare

@@ -1,0 +1,170 @@
+// NAPT: theory of operation
+// =========================
+// LAN clients share wan-ip. Each flow from a client gets a *session*; each
+// client endpoint (protocol, client address, client port or ICMP id) gets a
+// *mapping* to one outside port of the reserved range, shared by all of that
+// endpoint's sessions: endpoint-independent mapping (RFC 4787 REQ-1, RFC 5382
+// REQ-1, RFC 5508 REQ-1). A port belongs to at most one live mapping (RFC 4787
+// REQ-3) and rests after release (RFC 6888 REQ-8).
+//
+// A session is found by either of two keys in one rte_hash, inserted together
+// or not at all:
+//   inside  (dir 0): client, remote, client port, remote port, proto
+//   outside (dir 1): remote, 0, remote port, outside port, proto
+// ICMP queries put the identifier where the port is; protocols without ports
+// (GRE, ESP, SCTP...) are translated by address only, keyed on (client,
+// remote, proto), so one client per remote and protocol at a time.
+//
+// Filtering (RFC 4787 section 5): address-and-port-dependent by default, an
+// inbound packet matches only the outside key of a session the client opened;
+// with endpoint-independent filtering a packet to a live mapping's port from
+// any remote creates a session. Whatever matches nothing goes to the server.
+//
+// Sessions expire on per-class lists (tcp-established, tcp-transitory, udp,
+// icmp, other), each in order of queueing; a refreshed session moves to the
+// tail at most once a second, so expiry only ever looks at list heads and
+// never scans the table.
+//
+// One Nat per worker, used only by that worker: no locks. With several
+// workers each owns a slice of the port range (see port_alloc.h).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "burst.h"
+#include "counters.h"
+#include "nat_rewrite.h"
+#include "port_alloc.h"
+#include "tcp_state.h"
+
+struct rte_hash;
+
+namespace ipshare {
+
+struct FlowKey {
+    uint32_t src, dst;
+    uint16_t sport, dport;
+    uint8_t proto;
+    uint8_t dir;  // 0 inside, 1 outside
+    uint16_t zero;
+};
+static_assert(sizeof(FlowKey) == 16);
+
+inline FlowKey inside_key(uint8_t proto, uint32_t client, uint16_t cport, uint32_t remote, uint16_t rport) {
+    return FlowKey{client, remote, cport, rport, proto, 0, 0};
+}
+inline FlowKey outside_key(uint8_t proto, uint32_t remote, uint16_t rport, uint16_t outside_port) {
+    return FlowKey{remote, 0, rport, outside_port, proto, 1, 0};
+}
+
+enum class TimeoutClass : uint8_t { tcp_established, tcp_transitory, udp, icmp, other, count };
+inline constexpr int kNumTimeoutClasses = static_cast<int>(TimeoutClass::count);
+using ClassTimeouts = std::array<uint32_t, kNumTimeoutClasses>;  // seconds
+
+inline constexpr uint32_t kNone = 0xffffffff;
+
+struct alignas(64) Session {
+    uint32_t client_ip, remote_ip;
+    uint16_t client_port, remote_port;
+    uint16_t outside_port;
+    uint8_t proto;
+    TcpState tcp;
+    TimeoutClass tclass;
+    uint8_t in_use;
+    NatDelta delta_out;  // client -> wan-ip rewrite; the inbound one is its inverse
+    uint32_t last_seen;  // seconds
+    uint32_t queued_at;  // when put on its expiry list (lists are sorted by it)
+    uint32_t prev, next; // expiry list
+    uint32_t mapping;    // kNone for portless sessions
+    uint32_t created;
+    uint64_t packets_out, packets_in;
+};
+static_assert(sizeof(Session) == 64);
+
+struct NatParams {
+    uint32_t wan_ip = 0;
+    uint16_t port_lo = 61000, port_hi = 65535;
+    uint32_t capacity = 1u << 16;    // sessions (this worker's share)
+    uint32_t per_client = 4096;      // mappings per client address (RFC 6888 REQ-4)
+    uint32_t rest_seconds = 120;     // RFC 6888 REQ-8
+    unsigned stride = 1, offset = 0; // this worker's slice of the port range
+    uint64_t seed = 1;
+};
+
+enum class NatFail : uint8_t { none, table_full, client_cap, ports_exhausted, portless_busy };
+
+class Nat {
+public:
+    static std::unique_ptr<Nat> create(const std::string& name, const NatParams& p, std::string* err);
+    ~Nat();
+    Nat(const Nat&) = delete;
+    Nat& operator=(const Nat&) = delete;
+
+    // Fast path: bit i of the result set when keys[i] hit; ids[i] the session.
+    uint64_t lookup_bulk(const void** keys, unsigned n, uint32_t* ids) const;
+    uint32_t lookup(const FlowKey& k) const;
+    Session& at(uint32_t id) { return sessions_[id]; }
+    const Session& at(uint32_t id) const { return sessions_[id]; }
+
+    // Slow path. An outbound flow (client -> remote) without a session.
+    uint32_t create_outbound(const Flow& f, uint32_t now, NatFail* why);
+    // An inbound flow (remote -> wan-ip:port) to a live mapping's port, for
+    // endpoint-independent filtering. kNone when the port has no mapping.
+    uint32_t create_inbound_eif(const Flow& f, uint32_t now, NatFail* why);
+
+    // TCP state (tcp_state.h); a change of timeout class moves the session.
+    void update_tcp(uint32_t id, Dir d, uint8_t flags, uint32_t now);
+    // Outbound packets refresh (RFC 4787 REQ-6); at most one list move a second.
+    void touch(uint32_t id, uint32_t now);
+
+    // Removes sessions idle past their class timeout, at most `budget`.
+    unsigned expire(uint32_t now, const ClassTimeouts& timeouts, unsigned budget);
+    void remove(uint32_t id, uint32_t now);
+
+    // Where to count sessions created, expired and active by protocol.
+    void set_counters(Counters* c) { counters_ = c; }
+
+    uint32_t active() const { return active_; }
+    uint32_t active_by_proto(uint8_t proto) const;
+    uint32_t capacity() const { return params_.capacity; }
+    const NatParams& params() const { return params_; }
+    uint16_t mapping_port(uint32_t mapping) const;
+
+private:
+    struct Mapping {
+        uint32_t client_ip;
+        uint16_t client_port;
+        uint16_t outside_port;
+        uint8_t proto;
+        uint32_t refs;
+        uint32_t next_free;
+    };
+    Nat() = default;
+    PortAllocator* allocator(uint8_t proto);
+    uint32_t get_mapping(const Flow& f, uint32_t now, NatFail* why);
+    void put_mapping(uint32_t m, uint32_t now);
+    uint32_t insert(const Session& s, NatFail* why);
+    void list_push(uint32_t id, uint32_t now);
+    void list_unlink(uint32_t id);
+    static TimeoutClass class_of(uint8_t proto, TcpState st);
+    bool client_count_add(uint32_t client, int delta);  // false: cap reached
+
+    NatParams params_;
+    rte_hash* sessions_hash_ = nullptr;
+    rte_hash* mappings_hash_ = nullptr;
+    rte_hash* clients_hash_ = nullptr;
+    Session* sessions_ = nullptr;
+    Mapping* mappings_ = nullptr;
+    uint32_t free_session_ = kNone;
+    uint32_t free_mapping_ = kNone;
+    uint32_t active_ = 0;
+    std::array<uint32_t, 4> active_proto_{};  // tcp, udp, icmp, other
+    std::array<uint32_t, kNumTimeoutClasses> head_{}, tail_{};
+    std::unique_ptr<PortAllocator> tcp_ports_, udp_ports_, icmp_ids_;
+    Counters* counters_ = nullptr;
+};
+
+}  // namespace ipshare

@@ -1,0 +1,54 @@
+// The NAPT port allocator for one protocol (TCP ports, UDP ports or ICMP
+// query ids) over the reserved range `napt ports LO-HI`.
+//
+//  - Port preservation: a client's own port is kept when it is inside the
+//    range and free (RFC 4787 REQ-1 remark, RFC 6888 REQ-3 spirit).
+//  - Otherwise a random free port: random start, then the next free one
+//    (RFC 6056 section 3.3.1, "simple port randomization").
+//  - A port is never given to two live mappings (RFC 4787 REQ-3), and a
+//    released port rests before reuse (RFC 6888 REQ-8; 120 s reference).
+//  - `stride`/`offset`: with several workers each owns the ports whose
+//    (port - LO) % stride == offset, so the owner of a port is arithmetic.
+// Each port's slot holds the mapping that uses it, which makes the reverse
+// lookup (outside port -> mapping) an array index.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace ipshare {
+
+class PortAllocator {
+public:
+    static constexpr uint32_t kFree = 0xffffffff;
+
+    PortAllocator(uint16_t lo, uint16_t hi, uint32_t rest_seconds, uint64_t seed, unsigned stride = 1,
+                  unsigned offset = 0);
+
+    // A port for `owner` (a mapping id, < kResting), or 0 when none is free.
+    uint16_t allocate(uint16_t preferred, uint32_t owner, uint32_t now);
+    // The port rests until now + rest_seconds.
+    void release(uint16_t port, uint32_t now);
+
+    // The mapping that holds `port`, or kFree (also when resting or not ours).
+    uint32_t owner(uint16_t port) const;
+    bool owns(uint16_t port) const { return port >= lo_ && port <= hi_ && (port - lo_) % stride_ == offset_; }
+    unsigned in_use() const { return in_use_; }
+    unsigned capacity() const { return capacity_; }
+
+private:
+    static constexpr uint32_t kResting = 0x80000000;  // slot: kResting | rest-until seconds
+    bool available(uint32_t slot, uint32_t now) const {
+        return slot == kFree || ((slot & kResting) && (slot & ~kResting) <= now);
+    }
+    uint64_t next_random();
+
+    uint16_t lo_, hi_;
+    unsigned stride_, offset_, capacity_;
+    uint32_t rest_;
+    uint64_t rng_;
+    unsigned in_use_ = 0;
+    std::vector<uint32_t> slots_;  // one per port of the range
+};
+
+}  // namespace ipshare

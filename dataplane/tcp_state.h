@@ -1,0 +1,31 @@
+// TCP connection tracking for NAT sessions: RFC 7857 section 2.1 and the
+// state machine of RFC 6146 section 3.5.2, reduced to what a NAT needs to
+// choose a timeout. Drawn in docs/nat.md.
+//
+//            SYN out                      SYN in
+//   closed ---------> syn_out    closed ---------> syn_in
+//   syn_out --(any packet in)--> established <--(any packet out)-- syn_in
+//   established --FIN out--> fin_out --FIN in--> fin_both (time-wait)
+//   established --FIN in---> fin_in  --FIN out-> fin_both
+//   any --RST--> rst;   fin_both / rst --SYN--> syn_out / syn_in (reopen)
+//
+// Timeouts: `established` uses tcp-established (RFC 5382 REQ-5: at least
+// 2 h 4 min, default 7440 s); every other state uses tcp-transitory
+// (RFC 5382 REQ-5 / RFC 6146: 4 min, default 240 s).
+#pragma once
+
+#include <cstdint>
+
+namespace ipshare {
+
+enum class TcpState : uint8_t { closed, syn_out, syn_in, established, fin_out, fin_in, fin_both, rst };
+inline constexpr const char* kTcpStateNames[] = {"closed",  "syn-out", "syn-in",   "established",
+                                                 "fin-out", "fin-in",  "time-wait", "reset"};
+
+enum class Dir : uint8_t { out, in };  // out: LAN client -> internet; in: internet -> client
+
+TcpState tcp_next(TcpState s, Dir d, uint8_t tcp_flags);
+
+inline bool tcp_is_established(TcpState s) { return s == TcpState::established; }
+
+}  // namespace ipshare
