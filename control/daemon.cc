@@ -32,6 +32,10 @@ constexpr uint32_t kNeighbourCapacity = 16384;
 constexpr unsigned kLearnRing = 4096;
 constexpr unsigned kPendingRing = 1024;
 constexpr unsigned kInjectRing = 1024;
+constexpr unsigned kRefeedRing = 1024;
+// Fragments (frag.h): datagrams tracked and fragments waiting, per worker.
+constexpr uint32_t kFragDatagrams = 4096;
+constexpr uint32_t kFragWaiting = 512;
 // Rate limits of what the router generates, per worker (RFC 1812 4.3.2.8).
 constexpr uint64_t kIcmpErrorRate = 100, kIcmpErrorBurst = 50;
 constexpr uint64_t kEchoRate = 1000, kEchoBurst = 100;
@@ -118,6 +122,13 @@ bool Daemon::start(std::string* err) {
         if (!nat) return false;
         nat->set_counters(&counters_[i]);
         nats_.push_back(std::move(nat));
+        auto frags = FragTable::create("frag" + std::to_string(i), kFragDatagrams, kFragWaiting, err);
+        if (!frags) return false;
+        frags_.push_back(std::move(frags));
+        rte_ring* r = rte_ring_create(("ipshare_refeed" + std::to_string(i)).c_str(), kRefeedRing, socket,
+                                      RING_F_SP_ENQ | RING_F_SC_DEQ);
+        if (!r) return *err = "cannot create a refeed ring", false;
+        refeed_rings_.push_back(r);
     }
 
     workers_.resize(nworkers_);
@@ -141,6 +152,8 @@ bool Daemon::start(std::string* err) {
         w.counters = &counters_[i];
         w.stop = &stop_;
         w.nat = nats_[i].get();
+        w.frags = frags_[i].get();
+        w.refeed_ring = refeed_rings_[i];
         w.start_tsc = rte_rdtsc();
         w.tsc_hz = hz;
     }
@@ -206,6 +219,9 @@ Daemon::~Daemon() {
     drain_ring(pending_ring_);
     for (rte_ring* r : inject_rings_) drain_ring(r);
     for (rte_ring* r : inject_rings_) rte_ring_free(r);
+    frags_.clear();
+    for (rte_ring* r : refeed_rings_) drain_ring(r);
+    for (rte_ring* r : refeed_rings_) rte_ring_free(r);
     rte_ring_free(pending_ring_);
     rte_ring_free(learn_ring_);
     neigh_.reset();

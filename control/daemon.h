@@ -61,6 +61,8 @@ private:
     std::unique_ptr<NeighbourManager> neigh_mgr_;
 
     std::vector<std::unique_ptr<Nat>> nats_;  // one per worker
+    std::vector<std::unique_ptr<FragTable>> frags_;
+    std::vector<rte_ring*> refeed_rings_;
     std::unique_ptr<Counters[]> counters_;  // one per worker, then the control thread's
     std::vector<WorkerCtx> workers_;
     std::atomic<bool> stop_{false};

@@ -58,8 +58,9 @@ struct Burst {
 // while the packet waits for the control thread.
 struct MbufMeta {
     uint32_t nexthop;
-    uint8_t zone;
-    uint8_t pad[3];
+    uint8_t zone;     // out
+    uint8_t in_zone;  // where it came in (for counting)
+    uint8_t pad[2];
 };
 static_assert(sizeof(MbufMeta) == 8);
 

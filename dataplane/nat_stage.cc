@@ -7,7 +7,9 @@
 // Whatever arrives on wan-ip and matches nothing goes to the server.
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 
+#include "frag.h"
 #include "headers.h"
 #include "nat.h"
 #include "stages.h"
@@ -20,7 +22,8 @@ struct Pending {
     uint16_t i;
     Dir dir;
     FlowKind kind;
-    Flow flow;
+    Flow flow;                // as received, before translation
+    uint32_t session = kNone; // set when translated
 };
 
 Ipv4Hdr* ip_of(rte_mbuf* m) { return rte_pktmbuf_mtod_offset(m, Ipv4Hdr*, sizeof(EthHdr)); }
@@ -83,8 +86,9 @@ Drop fail_drop(NatFail why) {
     }
 }
 
-void translate(Burst& b, const Pending& p, uint32_t id, const Tables& t, WorkerCtx& w) {
+void translate(Burst& b, Pending& p, uint32_t id, const Tables& t, WorkerCtx& w) {
     Nat& nat = *w.nat;
+    p.session = id;
     Session& s = nat.at(id);
     Ipv4Hdr* ip = ip_of(b.m[p.i]);
     const uint16_t len = ip->total_length.host();
@@ -118,7 +122,7 @@ void translate(Burst& b, const Pending& p, uint32_t id, const Tables& t, WorkerC
 }
 
 // Slow path: no session matched.
-void nat_miss(Burst& b, const Pending& p, const Tables& t, WorkerCtx& w) {
+void nat_miss(Burst& b, Pending& p, const Tables& t, WorkerCtx& w) {
     NatFail why = NatFail::none;
     uint32_t id = kNone;
     if (p.dir == Dir::in) {
@@ -135,6 +139,69 @@ void nat_miss(Burst& b, const Pending& p, const Tables& t, WorkerCtx& w) {
         w.counters->drop(b.in, fail_drop(why));
     else
         b.set_drop(p.i, fail_drop(why));
+}
+
+// Sends a fragment the way its datagram's first fragment went (frag.h).
+void apply_fragment_verdict(Ipv4Hdr* ip, Dir dir, const FragVerdict& v, const Tables& t, WorkerCtx& w) {
+    if (v.session == kNone) return;  // the server's: unchanged
+    const Session& s = w.nat->at(v.session);
+    const uint16_t len = ip->total_length.host();
+    if (dir == Dir::out) {
+        nat_rewrite(ip, len, Dir::out, t.addr.wan_ip, s.outside_port, s.delta_out);
+        w.counters->nat_out.add();
+    } else {
+        nat_rewrite(ip, len, Dir::in, s.client_ip, s.client_port, nat_delta_inverse(s.delta_out));
+        w.counters->nat_in.add();
+    }
+}
+
+FragKey frag_key(const Flow& f, const Ipv4Hdr* ip, Dir dir) {
+    return FragKey{f.src, f.dst, ip->id.host(), f.proto, static_cast<uint8_t>(dir == Dir::out ? 0 : 1)};
+}
+
+void refeed(WorkerCtx& w, rte_mbuf* m, Zone in, Zone out, uint32_t nexthop) {
+    auto* meta = static_cast<MbufMeta*>(rte_mbuf_to_priv(m));
+    meta->nexthop = nexthop;
+    meta->zone = static_cast<uint8_t>(out);
+    meta->in_zone = static_cast<uint8_t>(in);
+    if (rte_ring_sp_enqueue(w.refeed_ring, m) != 0) {
+        rte_pktmbuf_free(m);
+        w.counters->drop(in, Drop::tx_full);
+    }
+}
+
+// A non-initial fragment: handled like its first fragment, or it waits.
+void nat_fragment(Burst& b, uint16_t i, Dir dir, const Flow& f, const Tables& t, WorkerCtx& w) {
+    Ipv4Hdr* ip = ip_of(b.m[i]);
+    FragVerdict v;
+    switch (w.frags->lookup_or_wait(frag_key(f, ip, dir), b.m[i], w.now_s, &v)) {
+    case FragTable::Result::known:
+        apply_fragment_verdict(ip, dir, v, t, w);
+        b.st[i] = PktState{Action::forward, v.out, Drop::count, v.nexthop};
+        b.actions |= bit(Action::forward);
+        return;
+    case FragTable::Result::waiting:
+        b.set(i, Action::handed_off);
+        return;
+    case FragTable::Result::full:
+        if (dir == Dir::in) return to_server(b, i, t);
+        return b.set_drop(i, Drop::napt_fragment_unmatched);
+    }
+}
+
+// A first fragment went somewhere: its later fragments follow it.
+void record_first_fragment(Burst& b, const Pending& p, const Tables& t, WorkerCtx& w) {
+    const Ipv4Hdr* ip = ip_of(b.m[p.i]);
+    const PktState& st = b.st[p.i];
+    if (!ip->more_fragments() || st.action != Action::forward) return;
+    const FragVerdict v{p.session, st.out, st.nexthop};
+    rte_mbuf* released[FragTable::kMaxWaitingPerDatagram];
+    unsigned n = 0;
+    w.frags->record(frag_key(p.flow, ip, p.dir), v, w.now_s, released, &n);
+    for (unsigned r = 0; r < n; ++r) {
+        apply_fragment_verdict(ip_of(released[r]), p.dir, v, t, w);
+        refeed(w, released[r], b.in, v.out, v.nexthop);
+    }
 }
 
 }  // namespace
@@ -155,6 +222,10 @@ void stage_nat(Burst& b, const Tables& t, WorkerCtx& w) {
         p.i = i;
         p.dir = dir;
         p.kind = flow_of(ip, len, &p.flow);
+        if (p.kind == FlowKind::fragment) {
+            nat_fragment(b, i, dir, p.flow, t, w);
+            continue;
+        }
         if (!key_for(dir, p.kind, ip, len, p.flow, t.addr.wan_ip, &keys[k])) {
             if (dir == Dir::in)
                 to_server(b, i, t);
@@ -173,11 +244,23 @@ void stage_nat(Burst& b, const Tables& t, WorkerCtx& w) {
             translate(b, pend[j], ids[j], t, w);
         else
             nat_miss(b, pend[j], t, w);
+        if (w.frags) record_first_fragment(b, pend[j], t, w);
     }
 }
 
 void expire_sessions(WorkerCtx& w, const Tables& t, unsigned budget) {
     w.nat->expire(w.now_s, t.nat.timeouts, budget);
+    if (!w.frags) return;
+    // Fragments whose first fragment never came: inbound ones are the
+    // server's (unchanged), outbound ones are dropped.
+    w.frags->expire(w.now_s, budget, [&](const FragKey& k, rte_mbuf* m) {
+        if (k.dir == 1) {
+            refeed(w, m, Zone::wan, Zone::dmz, t.addr.wan_ip);
+        } else {
+            rte_pktmbuf_free(m);
+            w.counters->drop(Zone::lan, Drop::napt_fragment_unmatched);
+        }
+    });
 }
 
 }  // namespace ipshare

@@ -74,6 +74,29 @@ void drain_inject(WorkerCtx& w) {
     }
 }
 
+void drain_refeed(WorkerCtx& w) {
+    if (!w.refeed_ring) return;
+    void* objs[kBurst];
+    const unsigned n = rte_ring_sc_dequeue_burst(w.refeed_ring, objs, kBurst, nullptr);
+    if (n == 0) return;
+    for (Zone in : kAllZones) {
+        Burst b;
+        b.in = in;
+        b.n = 0;
+        b.actions = bit(Action::forward);
+        for (unsigned i = 0; i < n; ++i) {
+            auto* m = static_cast<rte_mbuf*>(objs[i]);
+            const auto* meta = static_cast<const MbufMeta*>(rte_mbuf_to_priv(m));
+            if (meta->in_zone != idx(in)) continue;
+            b.m[b.n] = m;
+            b.st[b.n++] = PktState{Action::forward, static_cast<Zone>(meta->zone), Drop::count, meta->nexthop};
+        }
+        if (b.n == 0) continue;
+        stage_neighbour(b, w);
+        stage_tx(b, w);
+    }
+}
+
 int worker_loop(WorkerCtx& w) {
     rte_rcu_qsbr_thread_register(w.qsbr, w.index);
     rte_rcu_qsbr_thread_online(w.qsbr, w.index);
@@ -91,6 +114,7 @@ int worker_loop(WorkerCtx& w) {
                 process_burst(w, *t, z, pkts, n);
             }
         }
+        drain_refeed(w);
         drain_inject(w);
         w.tx.flush_all(*w.counters);
         if (w.nat) expire_sessions(w, *t, kExpiryBudget);

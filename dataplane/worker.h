@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "counters.h"
+#include "frag.h"
 #include "nat.h"
 #include "neighbour.h"
 #include "ratelimit.h"
@@ -49,6 +50,8 @@ struct WorkerCtx {
     const std::atomic<bool>* stop = nullptr;
 
     Nat* nat = nullptr;       // this worker's sessions
+    FragTable* frags = nullptr;       // this worker's fragment verdicts (frag.h)
+    rte_ring* refeed_ring = nullptr;  // own: fragments released by frag, ready to route
     uint32_t now_s = 0;       // seconds since start, read once per poll round
     uint64_t start_tsc = 0;
     uint64_t tsc_hz = 1;
@@ -59,6 +62,10 @@ void process_burst(WorkerCtx& w, const Tables& t, Zone in, struct rte_mbuf** pkt
 
 // Frames the control thread asked this worker to send.
 void drain_inject(WorkerCtx& w);
+
+// Datagrams decided earlier (MbufMeta: out zone, next hop, ingress zone) that
+// still need the neighbour and tx stages: released fragments.
+void drain_refeed(WorkerCtx& w);
 
 // The poll loop, until *stop. Returns 0.
 int worker_loop(WorkerCtx& w);
