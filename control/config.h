@@ -49,14 +49,15 @@ struct Route {
 enum class Filtering : uint8_t { address_and_port_dependent, endpoint_independent };
 
 // Number of `timeout` kinds; Config::timeout_line is indexed in the order of
-// the fields below (tcp-established, tcp-transitory, udp, icmp).
-inline constexpr int kNumTimeouts = 4;
+// the fields below (tcp-established, tcp-transitory, udp, icmp, port-rest).
+inline constexpr int kNumTimeouts = 5;
 
 struct Timeouts {  // seconds; RFC 5382 / RFC 4787 / RFC 5508 defaults
     uint32_t tcp_established = 7440;
     uint32_t tcp_transitory = 240;
     uint32_t udp = 300;
     uint32_t icmp = 60;
+    uint32_t port_rest = 120;  // a released NAPT port rests this long (RFC 6888 REQ-8)
     bool operator==(const Timeouts&) const = default;
 };
 

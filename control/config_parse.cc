@@ -22,7 +22,7 @@ constexpr unsigned kMaxSubnetLen = 30;
 constexpr uint32_t kNaptPortMin = 1024;
 constexpr uint32_t kNaptPortMax = 65535;
 constexpr uint32_t kNaptMinPorts = 64;
-constexpr uint32_t kSessionsMin = 1024;
+constexpr uint32_t kSessionsMin = 16;
 constexpr uint32_t kSessionsMax = 67108864;
 constexpr uint32_t kPortsPerClientMin = 1;
 constexpr uint32_t kPortsPerClientMax = 65535;
@@ -38,6 +38,7 @@ constexpr std::array<TimeoutKind, kNumTimeouts> kTimeoutKinds = {{
     {"tcp-transitory", &Timeouts::tcp_transitory},
     {"udp", &Timeouts::udp},
     {"icmp", &Timeouts::icmp},
+    {"port-rest", &Timeouts::port_rest},
 }};
 
 // Indexed by Filtering.
@@ -393,7 +394,7 @@ Error apply_timeout(Config& cfg, Words& w, int line) {
     size_t i = 0;
     while (i < kTimeoutKinds.size() && kTimeoutKinds[i].name != kind) ++i;
     if (i == kTimeoutKinds.size())
-        return "unknown timeout " + quoted(kind) + " (expected tcp-established, tcp-transitory, udp or icmp)";
+        return "unknown timeout " + quoted(kind) + " (expected tcp-established, tcp-transitory, udp, icmp or port-rest)";
     const std::string name = w.consumed();
     if (auto e = check_duplicate(name, cfg.timeout_line[i], line)) return e;
     if (auto e = w.take(tok)) return e;

@@ -344,7 +344,7 @@ TEST(ConfigErrors, UnknownNaptSetting) {
 }
 
 TEST(ConfigErrors, NaptSessionsRange) {
-    expect_error(ref_plus("napt sessions 1023"), 10, "napt sessions '1023' out of range (1024..67108864)");
+    expect_error(ref_plus("napt sessions 15"), 10, "napt sessions '15' out of range (16..67108864)");
     expect_error(ref_plus("napt sessions 67108865"), 10, "napt sessions '67108865' out of range");
     EXPECT_EQ(must_parse(ref_plus("napt sessions 67108864")).napt_sessions, 67108864u);
 }
@@ -544,7 +544,7 @@ TEST(ConfigValidate, RouteWithBothViaAndDev) {
 TEST(ConfigValidate, BuiltConfigRangesChecked) {
     Config c = reference_config();
     c.napt_sessions = 10;
-    expect_invalid(c, 0, "napt sessions 10 out of range (1024..67108864)");
+    expect_invalid(c, 0, "napt sessions 10 out of range (16..67108864)");
     c = reference_config();
     c.timeouts.udp = 0;
     expect_invalid(c, 0, "timeout udp 0 out of range (1..604800)");
@@ -616,6 +616,7 @@ TEST(ConfigFormat, CanonicalText) {
               "timeout tcp-transitory 240\n"
               "timeout udp 300\n"
               "timeout icmp 60\n"
+              "timeout port-rest 120\n"
               "route 10.20.0.0/16 via 192.168.1.254\n"
               "route 203.0.113.128/25 dev wan\n");
 }
