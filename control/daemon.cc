@@ -75,7 +75,7 @@ bool Daemon::start(std::string* err) {
     qsbr_ = static_cast<rte_rcu_qsbr*>(rte_zmalloc("ipshare_qsbr", qsz, RTE_CACHE_LINE_SIZE));
     if (!qsbr_ || rte_rcu_qsbr_init(qsbr_, nworkers_) != 0) return *err = "cannot set up RCU", false;
 
-    tables_ = build_tables(cfg_, 1, err);
+    tables_ = build_tables(cfg_, 1, forward_ids_, err);
     if (!tables_) return false;
     published_.store(tables_.get(), std::memory_order_release);
 

@@ -14,6 +14,7 @@
 #include "../dataplane/worker.h"
 #include "config.h"
 #include "neighbour_manager.h"
+#include "tables_build.h"
 
 struct rte_mempool;
 struct rte_ring;
@@ -56,6 +57,7 @@ private:
     std::vector<rte_ring*> inject_rings_;
 
     std::unique_ptr<Tables> tables_;
+    ForwardIds forward_ids_;
     std::atomic<const Tables*> published_{nullptr};
     std::unique_ptr<NeighbourTable> neigh_;
     std::unique_ptr<NeighbourManager> neigh_mgr_;

@@ -21,6 +21,9 @@ enum class Action : uint8_t {
     forward,     // routed: out `out` toward `nexthop` (route, neighbour stages)
     nat_out,     // LAN -> internet: NAPT (nat stage), then out wan toward `nexthop`
     nat_in,      // internet -> wan-ip: a session's, or else the server's (nat stage)
+    hairpin,     // LAN -> wan-ip (or lan-ip): a forward or mapping (hairpin), else the server (nat stage)
+    dmz_to_lan,  // server -> LAN under a dmz->lan policy: replies pass, new flows are filtered (nat stage)
+    checked,     // routed, once the firewall allows it (filter stage; pairs without sessions)
     reply,       // complete frame, back out the ingress port
     transmit,    // complete frame, out `out`
     handed_off,  // ownership passed to the control thread (waits for ARP)
@@ -34,6 +37,12 @@ struct PktState {
 };
 
 inline constexpr uint32_t bit(Action a) { return 1u << static_cast<unsigned>(a); }
+
+// Actions of datagrams the router passes on (TTL applies).
+inline constexpr uint32_t kRoutedActions = bit(Action::forward) | bit(Action::nat_out) | bit(Action::nat_in) |
+                                           bit(Action::hairpin) | bit(Action::dmz_to_lan) | bit(Action::checked);
+inline constexpr uint32_t kNatActions =
+    bit(Action::nat_out) | bit(Action::nat_in) | bit(Action::hairpin) | bit(Action::dmz_to_lan);
 
 struct Burst {
     Zone in;

@@ -33,17 +33,23 @@ Verdict from_dmz(uint32_t src, uint32_t dst, const Tables& t) {
     if (dst == a.lan.broadcast()) return drop(Drop::martian_destination);
     const NextHop nh = t.routes->lookup(dst);
     if (nh.zone == Zone::dmz) return drop(Drop::dmz_bad_destination);
-    return route_to(nh, dst);
+    Verdict v = route_to(nh, dst);
+    if (!t.filter.pass_all(Zone::dmz, nh.zone))
+        v.action = nh.zone == Zone::lan ? Action::dmz_to_lan : Action::checked;
+    return v;
 }
 
-Verdict from_lan(uint32_t src, uint32_t dst, const Tables& t) {
+Verdict from_lan(uint32_t src, uint32_t dst, uint8_t proto, const Tables& t) {
     const Addresses& a = t.addr;
     const NextHop back = t.routes->lookup(src);
     const bool lan_host = back.zone == Zone::lan && src != a.lan_ip && src != a.lan.net && src != a.lan.broadcast();
     if (!lan_host) return drop(Drop::spoofed_source);
-    if (dst == a.lan_ip) return local();
+    // TCP/UDP to lan-ip can only be the reply half of `hairpin source lan`.
+    if (dst == a.lan_ip)
+        return (proto == kIpProtoTcp || proto == kIpProtoUdp) ? Verdict{Action::hairpin, Zone::lan, Drop::count, 0}
+                                                              : local();
     if (dst == a.lan.broadcast()) return drop(Drop::martian_destination);
-    if (dst == a.wan_ip) return forward(Zone::dmz, a.wan_ip);
+    if (dst == a.wan_ip) return Verdict{Action::hairpin, Zone::dmz, Drop::count, a.wan_ip};
     const NextHop nh = t.routes->lookup(dst);
     if (nh.zone == Zone::wan)
         return Verdict{Action::nat_out, Zone::wan, Drop::count, RouteTable::next_hop_address(nh, dst)};
@@ -60,7 +66,7 @@ Verdict classify_ipv4(Zone in, const Ipv4Hdr& ip, const Tables& t) {
     switch (in) {
     case Zone::wan: return from_wan(src, dst, t);
     case Zone::dmz: return from_dmz(src, dst, t);
-    case Zone::lan: return from_lan(src, dst, t);
+    case Zone::lan: return from_lan(src, dst, ip.proto, t);
     }
     return drop(Drop::no_route);
 }

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "drop_reasons.h"
+#include "filter.h"
 #include "zone.h"
 
 namespace ipshare {
@@ -35,6 +36,7 @@ struct alignas(64) Counters {
     Counter busy_polls, idle_polls;
     Counter nat_created, nat_expired, nat_out, nat_in;
     std::array<Counter, 4> nat_active;  // tcp, udp, icmp, other (this worker's sessions)
+    std::array<Counter, FilterTable::kSlots> filter_packets, filter_bytes;  // filter.h slots
 
     void drop(Zone in, Drop why, uint64_t n = 1) {
         drops[static_cast<int>(why)].add(n);

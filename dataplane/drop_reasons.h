@@ -38,6 +38,9 @@ namespace ipshare {
     X(napt_unsupported, "from the LAN, ICMP the NAT does not translate")               \
     X(napt_fragment_unmatched, "a non-initial fragment from the LAN of no known flow") \
     X(napt_icmp_error_unmatched, "an ICMP error from the LAN about no known session")  \
+    X(filter_denied, "a filter rule or policy denied the flow (drop)")                \
+    X(filter_rejected, "a filter rule or policy rejected the flow (RST/ICMP sent)")   \
+    X(hairpin_filtered, "hairpin to another client's mapping that filtering refuses")  \
     X(to_router_unhandled, "to the router's own address, not something it answers")     \
     X(icmp_bad_checksum, "ICMP message for the router with a wrong checksum")          \
     X(ttl_exceeded, "TTL expired in transit; ICMP time exceeded sent")                  \

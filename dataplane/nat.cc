@@ -170,7 +170,7 @@ uint32_t Nat::insert(const Session& proto_session, NatFail* why) {
     const uint32_t id = free_session_;
     const Session& s = proto_session;
     const FlowKey in = inside_key(s.proto, s.client_ip, s.client_port, s.remote_ip, s.remote_port);
-    const FlowKey out = outside_key(s.proto, s.remote_ip, s.remote_port, s.outside_port);
+    const FlowKey out = outside_key(s.proto, s.remote_ip, s.remote_port, s.outside_port, s.outside_ip);
     void* data = reinterpret_cast<void*>(uintptr_t{id});
     if (rte_hash_add_key_data(sessions_hash_, &in, data) != 0) return *why = NatFail::table_full, kNone;
     if (rte_hash_add_key_data(sessions_hash_, &out, data) != 0) {
@@ -190,32 +190,44 @@ uint32_t Nat::insert(const Session& proto_session, NatFail* why) {
     return id;
 }
 
-uint32_t Nat::create_outbound(const Flow& f, uint32_t now, NatFail* why) {
-    *why = NatFail::none;
-    const uint32_t existing = lookup(inside_key(f.proto, f.src, f.sport, f.dst, f.dport));
-    if (existing != kNone) return existing;
-
+// The common part of every new session.
+static Session new_session(const Flow& f, SessionKind kind, uint32_t now) {
     Session s{};
-    s.client_ip = f.src;
-    s.remote_ip = f.dst;
-    s.client_port = f.sport;
-    s.remote_port = f.dport;
     s.proto = f.proto;
     s.tcp = TcpState::closed;
+    s.kind = kind;
     s.created = s.last_seen = now;
     s.mapping = kNone;
-    if (allocator(f.proto)) {
-        s.mapping = get_mapping(f, now, why);
-        if (s.mapping == kNone) return kNone;
-        s.outside_port = mappings_[s.mapping].outside_port;
-    } else if (lookup(outside_key(f.proto, f.dst, 0, 0)) != kNone) {
-        return *why = NatFail::portless_busy, kNone;  // another client holds (remote, proto)
-    }
-    s.delta_out = nat_delta(f.proto, f.src, f.sport, params_.wan_ip, s.outside_port);
+    return s;
+}
+
+uint32_t Nat::finish(Session& s, uint32_t now, NatFail* why) {
+    s.delta_out = nat_delta(s.proto, s.client_ip, s.client_port, s.outside_ip, s.outside_port);
     s.tclass = class_of(s.proto, s.tcp);
     const uint32_t id = insert(s, why);
     if (id == kNone && s.mapping != kNone) put_mapping(s.mapping, now);
     return id;
+}
+
+uint32_t Nat::create_outbound(const Flow& f, uint32_t outside_ip, uint32_t now, NatFail* why) {
+    *why = NatFail::none;
+    const uint32_t existing = lookup(inside_key(f.proto, f.src, f.sport, f.dst, f.dport));
+    if (existing != kNone) return existing;
+
+    Session s = new_session(f, SessionKind::napt, now);
+    s.client_ip = f.src;
+    s.client_port = f.sport;
+    s.remote_ip = f.dst;
+    s.remote_port = f.dport;
+    s.outside_ip = outside_ip;
+    if (allocator(f.proto)) {
+        s.mapping = get_mapping(f, now, why);
+        if (s.mapping == kNone) return kNone;
+        s.outside_port = mappings_[s.mapping].outside_port;
+    } else if (lookup(outside_key(f.proto, f.dst, 0, 0, outside_ip)) != kNone) {
+        return *why = NatFail::portless_busy, kNone;  // another client holds (remote, proto)
+    }
+    return finish(s, now, why);
 }
 
 uint32_t Nat::create_inbound_eif(const Flow& f, uint32_t now, NatFail* why) {
@@ -225,22 +237,51 @@ uint32_t Nat::create_inbound_eif(const Flow& f, uint32_t now, NatFail* why) {
     const uint32_t m = a->owner(f.dport);
     if (m == PortAllocator::kFree) return kNone;
     Mapping& mp = mappings_[m];
-    Session s{};
+    Session s = new_session(f, SessionKind::napt, now);
     s.client_ip = mp.client_ip;
     s.client_port = mp.client_port;
     s.remote_ip = f.src;
     s.remote_port = f.sport;
+    s.outside_ip = f.dst;
     s.outside_port = f.dport;
-    s.proto = f.proto;
-    s.tcp = TcpState::closed;
-    s.created = s.last_seen = now;
     s.mapping = m;
-    s.delta_out = nat_delta(f.proto, s.client_ip, s.client_port, params_.wan_ip, s.outside_port);
-    s.tclass = class_of(s.proto, s.tcp);
     ++mp.refs;
-    const uint32_t id = insert(s, why);
-    if (id == kNone) put_mapping(m, now);
-    return id;
+    return finish(s, now, why);
+}
+
+uint32_t Nat::create_forward(const Flow& f, uint32_t target, uint16_t target_port, uint16_t forward_id,
+                             uint32_t now, NatFail* why) {
+    *why = NatFail::none;
+    Session s = new_session(f, SessionKind::forward, now);
+    s.client_ip = target;
+    s.client_port = target_port;
+    s.remote_ip = f.src;
+    s.remote_port = f.sport;
+    s.outside_ip = f.dst;
+    s.outside_port = f.dport;
+    s.forward_id = forward_id;
+    return finish(s, now, why);
+}
+
+uint32_t Nat::create_track(const Flow& f, uint32_t now, NatFail* why) {
+    *why = NatFail::none;
+    Session s = new_session(f, SessionKind::track, now);
+    s.client_ip = f.src;
+    s.client_port = f.sport;
+    s.remote_ip = f.dst;
+    s.remote_port = f.dport;
+    s.outside_ip = f.src;  // a LAN address: its outside key can never match a packet, nor collide
+    s.outside_port = f.sport;
+    s.tclass = class_of(s.proto, s.tcp);
+    s.delta_out = NatDelta{0, 0};
+    return insert(s, why);
+}
+
+bool Nat::port_mapped(uint8_t proto, uint16_t port) const {
+    const PortAllocator* a = proto == kIpProtoTcp ? tcp_ports_.get()
+                             : proto == kIpProtoUdp ? udp_ports_.get()
+                             : proto == kIpProtoIcmp ? icmp_ids_.get() : nullptr;
+    return a && a->owner(port) != PortAllocator::kFree;
 }
 
 void Nat::update_tcp(uint32_t id, Dir d, uint8_t flags, uint32_t now) {
@@ -279,7 +320,7 @@ void Nat::remove(uint32_t id, uint32_t now) {
     if (!s.in_use) return;
     list_unlink(id);
     const FlowKey in = inside_key(s.proto, s.client_ip, s.client_port, s.remote_ip, s.remote_port);
-    const FlowKey out = outside_key(s.proto, s.remote_ip, s.remote_port, s.outside_port);
+    const FlowKey out = outside_key(s.proto, s.remote_ip, s.remote_port, s.outside_port, s.outside_ip);
     rte_hash_del_key(sessions_hash_, &in);
     rte_hash_del_key(sessions_hash_, &out);
     if (s.mapping != kNone) put_mapping(s.mapping, now);

@@ -56,9 +56,18 @@ static_assert(sizeof(FlowKey) == 16);
 inline FlowKey inside_key(uint8_t proto, uint32_t client, uint16_t cport, uint32_t remote, uint16_t rport) {
     return FlowKey{client, remote, cport, rport, proto, 0, 0};
 }
-inline FlowKey outside_key(uint8_t proto, uint32_t remote, uint16_t rport, uint16_t outside_port) {
-    return FlowKey{remote, 0, rport, outside_port, proto, 1, 0};
+inline FlowKey outside_key(uint8_t proto, uint32_t remote, uint16_t rport, uint16_t outside_port,
+                           uint32_t outside_ip) {
+    return FlowKey{remote, outside_ip, rport, outside_port, proto, 1, 0};
 }
+
+// What created a session.
+enum class SessionKind : uint8_t {
+    napt,     // a LAN client's outbound flow (or an inbound one under endpoint-independent filtering)
+    forward,  // an inbound flow to a `forward`ed port: the client is the forward's target
+    track,    // no translation: a LAN client's flow to the server, tracked for the dmz->lan policy
+};
+inline constexpr const char* kSessionKindNames[] = {"napt", "forward", "track"};
 
 enum class TimeoutClass : uint8_t { tcp_established, tcp_transitory, udp, icmp, other, count };
 inline constexpr int kNumTimeoutClasses = static_cast<int>(TimeoutClass::count);
@@ -74,13 +83,17 @@ struct alignas(64) Session {
     TcpState tcp;
     TimeoutClass tclass;
     uint8_t in_use;
-    NatDelta delta_out;  // client -> wan-ip rewrite; the inbound one is its inverse
+    NatDelta delta_out;  // client -> outside rewrite; the inbound one is its inverse
+    SessionKind kind;
+    uint8_t pad;
+    uint16_t forward_id;  // the forward that created it (kind forward), else 0
+    uint32_t outside_ip;  // wan-ip; lan-ip for `hairpin source lan`; the client's for track
     uint32_t last_seen;  // seconds
     uint32_t queued_at;  // when put on its expiry list (lists are sorted by it)
     uint32_t prev, next; // expiry list
-    uint32_t mapping;    // kNone for portless sessions
+    uint32_t mapping;    // kNone for portless, forward and track sessions
     uint32_t created;
-    uint64_t packets_out, packets_in;
+    uint32_t packets_out, packets_in;
 };
 static_assert(sizeof(Session) == 64);
 
@@ -109,11 +122,21 @@ public:
     Session& at(uint32_t id) { return sessions_[id]; }
     const Session& at(uint32_t id) const { return sessions_[id]; }
 
-    // Slow path. An outbound flow (client -> remote) without a session.
-    uint32_t create_outbound(const Flow& f, uint32_t now, NatFail* why);
+    // Slow path. An outbound flow (client -> remote) without a session,
+    // translated to `outside_ip` (wan-ip, or lan-ip for `hairpin source lan`).
+    uint32_t create_outbound(const Flow& f, uint32_t outside_ip, uint32_t now, NatFail* why);
     // An inbound flow (remote -> wan-ip:port) to a live mapping's port, for
     // endpoint-independent filtering. kNone when the port has no mapping.
     uint32_t create_inbound_eif(const Flow& f, uint32_t now, NatFail* why);
+    // An inbound flow (remote -> wan-ip:port) to a forwarded port: the session's
+    // client is (target, target_port).
+    uint32_t create_forward(const Flow& f, uint32_t target, uint16_t target_port, uint16_t forward_id,
+                            uint32_t now, NatFail* why);
+    // A LAN client's flow that passes untranslated (to the server), tracked so
+    // that the replies pass the dmz->lan policy.
+    uint32_t create_track(const Flow& f, uint32_t now, NatFail* why);
+    // Whether `port` is the outside port of a live mapping.
+    bool port_mapped(uint8_t proto, uint16_t port) const;
 
     // TCP state (tcp_state.h); a change of timeout class moves the session.
     void update_tcp(uint32_t id, Dir d, uint8_t flags, uint32_t now);
@@ -147,6 +170,7 @@ private:
     uint32_t get_mapping(const Flow& f, uint32_t now, NatFail* why);
     void put_mapping(uint32_t m, uint32_t now);
     uint32_t insert(const Session& s, NatFail* why);
+    uint32_t finish(Session& s, uint32_t now, NatFail* why);
     void list_push(uint32_t id, uint32_t now);
     void list_unlink(uint32_t id);
     static TimeoutClass class_of(uint8_t proto, TcpState st);

@@ -1,10 +1,17 @@
-// The nat stage: NAPT for datagrams classify marked nat_out (LAN -> internet)
-// or nat_in (internet -> wan-ip). Theory of operation: nat.h.
+// The nat stage: every datagram whose fate depends on a session. Theory of
+// operation: nat.h. Entry actions, set by classify:
+//   nat_out     LAN -> internet: NAPT; a new flow gets a session (lan->wan filter)
+//   nat_in      internet -> wan-ip: a session's client, else a forward's target
+//               (a new forward session), else the server (wan->dmz filter)
+//   hairpin     LAN -> wan-ip (or lan-ip): a forwarded port or another client's
+//               mapping is hairpinned: SNAT as an outbound flow, then turned
+//               around as an inbound one (RFC 4787 REQ-9, RFC 5382 REQ-8,
+//               RFC 5508 REQ-7); otherwise the server, untranslated
+//   dmz_to_lan  server -> LAN when that pair is filtered: replies to flows the
+//               LAN opened pass (their tracking session), new flows are filtered
 //
-// Fast path: one bulk lookup for the whole burst, then the precomputed
-// rewrite of each hit. Slow path (nat_miss below): session creation for
-// outbound flows (and inbound ones under endpoint-independent filtering).
-// Whatever arrives on wan-ip and matches nothing goes to the server.
+// Fast path: one bulk lookup for the burst, then the precomputed rewrite of
+// each hit. Everything that creates a session is the slow path below it.
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
@@ -20,40 +27,44 @@ namespace {
 
 struct Pending {
     uint16_t i;
-    Dir dir;
+    Action action;             // the entry action
+    Dir dir;                   // which side the packet came from, for the NAT
     FlowKind kind;
-    Flow flow;                // as received, before translation
-    uint32_t session = kNone; // set when translated
+    Flow flow;                 // as received, before translation
+    uint32_t session = kNone;  // set when translated
 };
 
 Ipv4Hdr* ip_of(rte_mbuf* m) { return rte_pktmbuf_mtod_offset(m, Ipv4Hdr*, sizeof(EthHdr)); }
+uint8_t l4_byte(const Ipv4Hdr* ip, unsigned off) { return reinterpret_cast<const uint8_t*>(ip)[ip->header_len() + off]; }
 
-// The session key of a datagram, or false when it cannot have one.
-bool key_for(Dir dir, FlowKind kind, const Ipv4Hdr* ip, uint16_t len, const Flow& f, uint32_t wan_ip, FlowKey* k) {
+// The session key of a datagram seen from `dir`'s side, or false when it
+// cannot have one. Outside keys carry the address the packet was sent to
+// (wan-ip, or lan-ip for `hairpin source lan`).
+bool key_for(Dir dir, FlowKind kind, const Ipv4Hdr* ip, uint16_t len, const Flow& f, FlowKey* k) {
     Flow in;
     switch (kind) {
     case FlowKind::ports:
     case FlowKind::portless:
         *k = dir == Dir::out ? inside_key(f.proto, f.src, f.sport, f.dst, f.dport)
-                             : outside_key(f.proto, f.src, f.sport, f.dport);
+                             : outside_key(f.proto, f.src, f.sport, f.dport, f.dst);
         return true;
-    case FlowKind::icmp_query: {  // LAN clients ask (echo request), the internet answers (echo reply)
-        const uint8_t type = reinterpret_cast<const uint8_t*>(ip)[ip->header_len()];
+    case FlowKind::icmp_query: {  // clients ask (echo request), remotes answer (echo reply)
+        const uint8_t type = l4_byte(ip, 0);
         if (dir == Dir::out) {
             if (type != kIcmpEchoRequest) return false;
             *k = inside_key(f.proto, f.src, f.sport, f.dst, 0);
             return true;
         }
         if (type != kIcmpEchoReply) return false;  // an echo request from the internet: the server's
-        *k = outside_key(f.proto, f.src, 0, f.dport);
+        *k = outside_key(f.proto, f.src, 0, f.dport, f.dst);
         return true;
     }
     case FlowKind::icmp_error:
         if (!icmp_error_inner_flow(ip, len, &in)) return false;
-        if (dir == Dir::in) {  // about a datagram we sent: its source is wan-ip:outside
-            if (in.src != wan_ip) return false;
-            *k = outside_key(in.proto, in.dst, in.dport, in.sport);
-        } else {  // a client's error about a datagram it received from the remote
+        if (dir == Dir::in) {  // about a datagram we sent: its source is our outside address
+            if (in.src != f.dst) return false;
+            *k = outside_key(in.proto, in.dst, in.dport, in.sport, in.src);
+        } else {  // a client's error about a datagram it received
             if (in.dst != f.src) return false;
             *k = inside_key(in.proto, in.dst, in.dport, in.src, in.sport);
         }
@@ -61,6 +72,33 @@ bool key_for(Dir dir, FlowKind kind, const Ipv4Hdr* ip, uint16_t len, const Flow
     default:
         return false;
     }
+}
+
+// dmz_to_lan: the inside key of the LAN client's flow this packet answers.
+bool reply_key_for(FlowKind kind, const Ipv4Hdr* ip, uint16_t len, const Flow& f, FlowKey* k) {
+    Flow in;
+    switch (kind) {
+    case FlowKind::ports:
+    case FlowKind::portless:
+        *k = inside_key(f.proto, f.dst, f.dport, f.src, f.sport);
+        return true;
+    case FlowKind::icmp_query:
+        if (l4_byte(ip, 0) != kIcmpEchoReply) return false;
+        *k = inside_key(f.proto, f.dst, f.dport, f.src, 0);
+        return true;
+    case FlowKind::icmp_error:
+        if (!icmp_error_inner_flow(ip, len, &in) || in.src != f.dst) return false;
+        *k = inside_key(in.proto, in.src, in.sport, in.dst, in.dport);
+        return true;
+    default:
+        return false;
+    }
+}
+
+void route_to(Burst& b, uint16_t i, const Tables& t, uint32_t dst) {
+    const NextHop nh = t.routes->lookup(dst);
+    b.st[i] = PktState{Action::forward, nh.zone, Drop::count, RouteTable::next_hop_address(nh, dst)};
+    b.actions |= bit(Action::forward);
 }
 
 void to_server(Burst& b, uint16_t i, const Tables& t) {
@@ -86,54 +124,128 @@ Drop fail_drop(NatFail why) {
     }
 }
 
-void translate(Burst& b, Pending& p, uint32_t id, const Tables& t, WorkerCtx& w) {
-    Nat& nat = *w.nat;
-    p.session = id;
-    Session& s = nat.at(id);
+// A session created by a forward that has since changed or gone ends at its
+// next packet, so it never steers traffic to an old target.
+uint32_t live(uint32_t id, const Tables& t, WorkerCtx& w) {
+    if (id == kNone) return kNone;
+    const Session& s = w.nat->at(id);
+    if (s.kind != SessionKind::forward || t.forwards.live(s.forward_id)) return id;
+    w.nat->remove(id, w.now_s);
+    return kNone;
+}
+
+void tcp_state(Pending& p, uint32_t id, Dir d, const Ipv4Hdr* ip, WorkerCtx& w) {
+    if (p.flow.proto == kIpProtoTcp && p.kind == FlowKind::ports) w.nat->update_tcp(id, d, l4_byte(ip, 13), w.now_s);
+}
+
+// SNAT: a LAN-side packet of session `id` leaves with its outside address.
+void translate_out(Burst& b, Pending& p, uint32_t id, WorkerCtx& w) {
+    Session& s = w.nat->at(id);
     Ipv4Hdr* ip = ip_of(b.m[p.i]);
     const uint16_t len = ip->total_length.host();
-    const uint32_t wan_ip = t.addr.wan_ip;
+    p.session = id;
     if (p.kind == FlowKind::icmp_error) {  // never refreshes nor changes state (RFC 4787 REQ-12, RFC 5508 REQ-6)
-        if (p.dir == Dir::in)
-            nat_rewrite_icmp_error(ip, len, Dir::in, s.client_ip, s.client_ip, s.client_port);
-        else
-            nat_rewrite_icmp_error(ip, len, Dir::out, wan_ip, wan_ip, s.outside_port);
-    } else if (p.dir == Dir::out) {
-        nat_rewrite(ip, len, Dir::out, wan_ip, s.outside_port, s.delta_out);
+        nat_rewrite_icmp_error(ip, len, Dir::out, s.outside_ip, s.outside_ip, s.outside_port);
+    } else {
+        nat_rewrite(ip, len, Dir::out, s.outside_ip, s.outside_port, s.delta_out);
         ++s.packets_out;
-        nat.touch(id, w.now_s);
+        w.nat->touch(id, w.now_s);
+        tcp_state(p, id, Dir::out, ip, w);
+    }
+    w.counters->nat_out.add();
+    b.set(p.i, Action::forward);  // toward the next hop classify chose
+}
+
+// DNAT: an outside packet of session `id` goes to its client.
+void translate_in(Burst& b, Pending& p, uint32_t id, const Tables& t, WorkerCtx& w) {
+    Session& s = w.nat->at(id);
+    Ipv4Hdr* ip = ip_of(b.m[p.i]);
+    const uint16_t len = ip->total_length.host();
+    p.session = id;
+    if (p.kind == FlowKind::icmp_error) {
+        nat_rewrite_icmp_error(ip, len, Dir::in, s.client_ip, s.client_ip, s.client_port);
     } else {
         nat_rewrite(ip, len, Dir::in, s.client_ip, s.client_port, nat_delta_inverse(s.delta_out));
         ++s.packets_in;
-    }
-    if (s.proto == kIpProtoTcp && p.kind == FlowKind::ports) {
-        const uint8_t flags = reinterpret_cast<const uint8_t*>(ip)[ip->header_len() + 13];
-        nat.update_tcp(id, p.dir, flags, w.now_s);
-    }
-    if (p.dir == Dir::out) {
-        w.counters->nat_out.add();
-        b.set(p.i, Action::forward);  // out wan toward the next hop classify chose
-        return;
+        tcp_state(p, id, Dir::in, ip, w);
     }
     w.counters->nat_in.add();
-    const NextHop nh = t.routes->lookup(s.client_ip);
-    b.st[p.i] = PktState{Action::forward, nh.zone, Drop::count, RouteTable::next_hop_address(nh, s.client_ip)};
-    b.actions |= bit(Action::forward);
+    route_to(b, p.i, t, s.client_ip);
 }
 
-// Slow path: no session matched.
-void nat_miss(Burst& b, Pending& p, const Tables& t, WorkerCtx& w) {
+enum class Created : uint8_t { none, created, refused };
+
+// An outside flow without a session: a forward's, or, with endpoint-independent
+// filtering, a mapping's. `hairpin`: it comes from the LAN (no wan->lan rules).
+Created create_inbound(Burst& b, Pending& q, const Tables& t, WorkerCtx& w, bool hairpin, uint32_t* id) {
+    if (q.kind != FlowKind::ports) return Created::none;
     NatFail why = NatFail::none;
-    uint32_t id = kNone;
-    if (p.dir == Dir::in) {
-        if (t.nat.endpoint_independent_filtering && p.kind == FlowKind::ports)
-            id = w.nat->create_inbound_eif(p.flow, w.now_s, &why);
-        if (id == kNone) return to_server(b, p.i, t);
-        return translate(b, p, id, t, w);
+    const ForwardEntry* fwd = q.flow.dst == t.addr.wan_ip ? t.forwards.lookup(q.flow.proto, q.flow.dport) : nullptr;
+    if (fwd) {
+        const uint16_t tport = fwd->target_port(q.flow.dport);
+        if (!hairpin && t.filter.has_rules(Zone::wan, Zone::lan)) {
+            FilterPacket fp{q.flow.proto, q.flow.src, fwd->target, t.addr.wan_ip, tport, q.flow.dport};
+            if (!filter_admit(b, q.i, Zone::wan, Zone::lan, fp, t, w, /*with_policy=*/false)) return Created::refused;
+        }
+        *id = w.nat->create_forward(q.flow, fwd->target, tport, fwd->id, w.now_s, &why);
+    } else if (t.nat.endpoint_independent_filtering) {
+        *id = w.nat->create_inbound_eif(q.flow, w.now_s, &why);
+    } else {
+        return Created::none;
     }
+    if (*id != kNone) return Created::created;
+    if (why == NatFail::none) return Created::none;  // no mapping on that port
+    b.set_drop(q.i, fail_drop(why));
+    return Created::refused;
+}
+
+// After SNAT, a packet addressed to the router's own outside address turns
+// around and enters again as an outside packet: hairpin.
+void chain_in(Burst& b, const Pending& p, const Tables& t, WorkerCtx& w) {
+    Ipv4Hdr* ip = ip_of(b.m[p.i]);
+    const uint16_t len = ip->total_length.host();
+    Pending q = p;
+    q.dir = Dir::in;
+    q.kind = flow_of(ip, len, &q.flow);
+    q.session = kNone;
+    FlowKey k;
+    if (!key_for(Dir::in, q.kind, ip, len, q.flow, &k)) return b.set_drop(p.i, Drop::hairpin_filtered);
+    uint32_t id = live(w.nat->lookup(k), t, w);
+    if (id == kNone) {
+        const Created c = create_inbound(b, q, t, w, /*hairpin=*/true, &id);
+        if (c == Created::refused) return;
+        if (c == Created::none) return b.set_drop(p.i, Drop::hairpin_filtered);
+    }
+    translate_in(b, q, id, t, w);
+}
+
+// Untranslated to the server: from wan (wan->dmz) or the LAN (lan->dmz),
+// tracked when the dmz->lan policy needs to recognise the replies.
+void pass_to_server(Burst& b, Pending& p, const Tables& t, WorkerCtx& w) {
+    const Ipv4Hdr* ip = ip_of(b.m[p.i]);
+    if (!t.filter.pass_all(b.in, Zone::dmz) &&
+        !filter_admit(b, p.i, b.in, Zone::dmz, filter_packet_of(reinterpret_cast<const uint8_t*>(ip)), t, w))
+        return;
+    const bool trackable = p.kind == FlowKind::ports || p.kind == FlowKind::portless ||
+                           (p.kind == FlowKind::icmp_query && l4_byte(ip, 0) == kIcmpEchoRequest);
+    if (b.in == Zone::lan && trackable && !t.filter.pass_all(Zone::dmz, Zone::lan)) {
+        NatFail why;
+        const uint32_t id = w.nat->create_track(p.flow, w.now_s, &why);
+        if (id != kNone) tcp_state(p, id, Dir::out, ip, w);
+    }
+    to_server(b, p.i, t);
+}
+
+void on_nat_out(Burst& b, Pending& p, uint32_t id, const Tables& t, WorkerCtx& w) {
+    if (id != kNone) return translate_out(b, p, id, w);
     if (p.kind == FlowKind::icmp_error) return b.set_drop(p.i, Drop::napt_icmp_error_unmatched);
-    id = w.nat->create_outbound(p.flow, w.now_s, &why);
-    if (id != kNone) return translate(b, p, id, t, w);
+    if (!t.filter.pass_all(Zone::lan, Zone::wan) &&
+        !filter_admit(b, p.i, Zone::lan, Zone::wan, filter_packet_of(reinterpret_cast<const uint8_t*>(ip_of(b.m[p.i]))),
+                      t, w))
+        return;
+    NatFail why;
+    id = w.nat->create_outbound(p.flow, t.addr.wan_ip, w.now_s, &why);
+    if (id != kNone) return translate_out(b, p, id, w);
     // RFC 5508 REQ-8: tell the client, "communication administratively prohibited".
     if (reply_icmp_error(b, p.i, t, w, kIcmpDestUnreach, kIcmpCodeAdminProhibited, rte_rdtsc()))
         w.counters->drop(b.in, fail_drop(why));
@@ -141,13 +253,56 @@ void nat_miss(Burst& b, Pending& p, const Tables& t, WorkerCtx& w) {
         b.set_drop(p.i, fail_drop(why));
 }
 
-// Sends a fragment the way its datagram's first fragment went (frag.h).
-void apply_fragment_verdict(Ipv4Hdr* ip, Dir dir, const FragVerdict& v, const Tables& t, WorkerCtx& w) {
+void on_nat_in(Burst& b, Pending& p, uint32_t id, const Tables& t, WorkerCtx& w) {
+    if (id == kNone) {
+        const Created c = create_inbound(b, p, t, w, /*hairpin=*/false, &id);
+        if (c == Created::refused) return;
+        if (c == Created::none) return pass_to_server(b, p, t, w);
+    }
+    translate_in(b, p, id, t, w);
+}
+
+void on_hairpin(Burst& b, Pending& p, uint32_t id, const Tables& t, WorkerCtx& w) {
+    if (id != kNone && w.nat->at(id).kind == SessionKind::track) {
+        const Ipv4Hdr* ip = ip_of(b.m[p.i]);
+        w.nat->touch(id, w.now_s);
+        tcp_state(p, id, Dir::out, ip, w);
+        return to_server(b, p.i, t);
+    }
+    if (id == kNone) {
+        if (p.flow.dst == t.addr.lan_ip) return b.set_drop(p.i, Drop::to_router_unhandled);
+        const ForwardEntry* fwd =
+            p.kind == FlowKind::ports ? t.forwards.lookup(p.flow.proto, p.flow.dport) : nullptr;
+        const bool mapped = p.kind == FlowKind::ports && w.nat->port_mapped(p.flow.proto, p.flow.dport);
+        if (!fwd && !mapped) return pass_to_server(b, p, t, w);
+        const uint32_t outside = fwd && t.nat.hairpin_source_lan ? t.addr.lan_ip : t.addr.wan_ip;
+        NatFail why;
+        id = w.nat->create_outbound(p.flow, outside, w.now_s, &why);
+        if (id == kNone) return b.set_drop(p.i, fail_drop(why));
+    }
+    translate_out(b, p, id, w);
+    chain_in(b, p, t, w);
+}
+
+void on_dmz_to_lan(Burst& b, Pending& p, uint32_t id, const Tables& t, WorkerCtx& w) {
+    const Ipv4Hdr* ip = ip_of(b.m[p.i]);
+    if (id != kNone) {
+        tcp_state(p, id, Dir::in, ip, w);
+    } else if (!filter_admit(b, p.i, Zone::dmz, Zone::lan, filter_packet_of(reinterpret_cast<const uint8_t*>(ip)), t,
+                             w)) {
+        return;
+    }
+    b.set(p.i, Action::forward);  // untranslated, toward the next hop classify chose
+}
+
+// ---- fragments (frag.h) -------------------------------------------------
+
+void apply_fragment_verdict(Ipv4Hdr* ip, Dir dir, const FragVerdict& v, WorkerCtx& w) {
     if (v.session == kNone) return;  // the server's: unchanged
     const Session& s = w.nat->at(v.session);
     const uint16_t len = ip->total_length.host();
     if (dir == Dir::out) {
-        nat_rewrite(ip, len, Dir::out, t.addr.wan_ip, s.outside_port, s.delta_out);
+        nat_rewrite(ip, len, Dir::out, s.outside_ip, s.outside_port, s.delta_out);
         w.counters->nat_out.add();
     } else {
         nat_rewrite(ip, len, Dir::in, s.client_ip, s.client_port, nat_delta_inverse(s.delta_out));
@@ -171,26 +326,26 @@ void refeed(WorkerCtx& w, rte_mbuf* m, Zone in, Zone out, uint32_t nexthop) {
 }
 
 // A non-initial fragment: handled like its first fragment, or it waits.
-void nat_fragment(Burst& b, uint16_t i, Dir dir, const Flow& f, const Tables& t, WorkerCtx& w) {
-    Ipv4Hdr* ip = ip_of(b.m[i]);
+void nat_fragment(Burst& b, const Pending& p, const Tables& t, WorkerCtx& w) {
+    Ipv4Hdr* ip = ip_of(b.m[p.i]);
     FragVerdict v;
-    switch (w.frags->lookup_or_wait(frag_key(f, ip, dir), b.m[i], w.now_s, &v)) {
+    switch (w.frags->lookup_or_wait(frag_key(p.flow, ip, p.dir), b.m[p.i], w.now_s, &v)) {
     case FragTable::Result::known:
-        apply_fragment_verdict(ip, dir, v, t, w);
-        b.st[i] = PktState{Action::forward, v.out, Drop::count, v.nexthop};
+        apply_fragment_verdict(ip, p.dir, v, w);
+        b.st[p.i] = PktState{Action::forward, v.out, Drop::count, v.nexthop};
         b.actions |= bit(Action::forward);
         return;
     case FragTable::Result::waiting:
-        b.set(i, Action::handed_off);
+        b.set(p.i, Action::handed_off);
         return;
     case FragTable::Result::full:
-        if (dir == Dir::in) return to_server(b, i, t);
-        return b.set_drop(i, Drop::napt_fragment_unmatched);
+        if (p.dir == Dir::in) return to_server(b, p.i, t);
+        return b.set_drop(p.i, Drop::napt_fragment_unmatched);
     }
 }
 
 // A first fragment went somewhere: its later fragments follow it.
-void record_first_fragment(Burst& b, const Pending& p, const Tables& t, WorkerCtx& w) {
+void record_first_fragment(Burst& b, const Pending& p, WorkerCtx& w) {
     const Ipv4Hdr* ip = ip_of(b.m[p.i]);
     const PktState& st = b.st[p.i];
     if (!ip->more_fragments() || st.action != Action::forward) return;
@@ -199,7 +354,7 @@ void record_first_fragment(Burst& b, const Pending& p, const Tables& t, WorkerCt
     unsigned n = 0;
     w.frags->record(frag_key(p.flow, ip, p.dir), v, w.now_s, released, &n);
     for (unsigned r = 0; r < n; ++r) {
-        apply_fragment_verdict(ip_of(released[r]), p.dir, v, t, w);
+        apply_fragment_verdict(ip_of(released[r]), p.dir, v, w);
         refeed(w, released[r], b.in, v.out, v.nexthop);
     }
 }
@@ -207,30 +362,34 @@ void record_first_fragment(Burst& b, const Pending& p, const Tables& t, WorkerCt
 }  // namespace
 
 void stage_nat(Burst& b, const Tables& t, WorkerCtx& w) {
-    if (!b.has(Action::nat_out) && !b.has(Action::nat_in)) return;
+    if (!(b.actions & kNatActions)) return;
     FlowKey keys[kBurst];
     const void* key_ptrs[kBurst];
     Pending pend[kBurst];
     unsigned k = 0;
     for (uint16_t i = 0; i < b.n; ++i) {
         const Action a = b.st[i].action;
-        if (a != Action::nat_out && a != Action::nat_in) continue;
-        const Dir dir = a == Action::nat_out ? Dir::out : Dir::in;
+        if (!(bit(a) & kNatActions)) continue;
         const Ipv4Hdr* ip = ip_of(b.m[i]);
         const uint16_t len = ip->total_length.host();
         Pending& p = pend[k];
         p.i = i;
-        p.dir = dir;
+        p.action = a;
+        p.dir = (a == Action::nat_in || a == Action::dmz_to_lan) ? Dir::in : Dir::out;
+        p.session = kNone;
         p.kind = flow_of(ip, len, &p.flow);
-        if (p.kind == FlowKind::fragment) {
-            nat_fragment(b, i, dir, p.flow, t, w);
+        if (p.kind == FlowKind::fragment && (a == Action::nat_out || a == Action::nat_in) && w.frags) {
+            nat_fragment(b, p, t, w);
             continue;
         }
-        if (!key_for(dir, p.kind, ip, len, p.flow, t.addr.wan_ip, &keys[k])) {
-            if (dir == Dir::in)
-                to_server(b, i, t);
-            else
-                b.set_drop(i, unmatched_drop(p.kind));
+        const bool keyed = a == Action::dmz_to_lan ? reply_key_for(p.kind, ip, len, p.flow, &keys[k])
+                                                   : key_for(p.dir, p.kind, ip, len, p.flow, &keys[k]);
+        if (!keyed) {
+            switch (a) {
+            case Action::nat_out: b.set_drop(i, unmatched_drop(p.kind)); break;
+            case Action::dmz_to_lan: on_dmz_to_lan(b, p, kNone, t, w); break;
+            default: pass_to_server(b, p, t, w); break;  // nat_in, hairpin
+            }
             continue;
         }
         key_ptrs[k] = &keys[k];
@@ -240,11 +399,15 @@ void stage_nat(Burst& b, const Tables& t, WorkerCtx& w) {
     uint32_t ids[kBurst];
     const uint64_t hits = w.nat->lookup_bulk(key_ptrs, k, ids);
     for (unsigned j = 0; j < k; ++j) {
-        if (hits & (uint64_t{1} << j))
-            translate(b, pend[j], ids[j], t, w);
-        else
-            nat_miss(b, pend[j], t, w);
-        if (w.frags) record_first_fragment(b, pend[j], t, w);
+        Pending& p = pend[j];
+        const uint32_t id = (hits & (uint64_t{1} << j)) ? live(ids[j], t, w) : kNone;
+        switch (p.action) {
+        case Action::nat_out: on_nat_out(b, p, id, t, w); break;
+        case Action::nat_in: on_nat_in(b, p, id, t, w); break;
+        case Action::hairpin: on_hairpin(b, p, id, t, w); break;
+        default: on_dmz_to_lan(b, p, id, t, w); break;
+        }
+        if (w.frags && (p.action == Action::nat_out || p.action == Action::nat_in)) record_first_fragment(b, p, w);
     }
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "burst.h"
+#include "filter.h"
 #include "tables.h"
 
 namespace ipshare {
@@ -14,17 +15,29 @@ void stage_classify(Burst& b, const Tables& t, WorkerCtx& w);   // classify.cc
 void stage_arp(Burst& b, const Tables& t, WorkerCtx& w);        // arp_stage.cc
 void stage_local(Burst& b, const Tables& t, WorkerCtx& w);      // local.cc
 void stage_forward(Burst& b, const Tables& t, WorkerCtx& w);    // forward.cc
+void stage_filter(Burst& b, const Tables& t, WorkerCtx& w);     // firewall.cc
 void stage_nat(Burst& b, const Tables& t, WorkerCtx& w);        // nat_stage.cc
 void stage_neighbour(Burst& b, WorkerCtx& w);                   // neighbour_stage.cc
 void stage_tx(Burst& b, WorkerCtx& w);                          // worker.cc
 
 // Turns packet i into an ICMP error (type, code) back to its sender, out the
-// port it came in on (forward.cc). False when not allowed (RFC 1812 4.3.2.7),
+// port it came in on (reply.cc). False when not allowed (RFC 1812 4.3.2.7),
 // rate-limited, or without headroom: the caller drops it then.
 // Removes expired NAT sessions, at most `budget` (nat_stage.cc).
 void expire_sessions(WorkerCtx& w, const Tables& t, unsigned budget);
 
 bool reply_icmp_error(Burst& b, uint16_t i, const Tables& t, WorkerCtx& w, uint8_t type, uint8_t code,
                       uint64_t now);
+
+// Turns TCP segment i into the RST that refuses it (reply.cc).
+bool reply_tcp_rst(Burst& b, uint16_t i, WorkerCtx& w, uint64_t now);
+
+// The firewall's verdict for the first packet of a flow from `from` to `to`
+// (reply.cc): counts it on the matching rule or policy; true when allowed,
+// otherwise packet i is dropped or turned into the reject (RST / ICMP).
+// The packet of the flow as its sender sent it.
+FilterPacket filter_packet_of(const uint8_t* ip_bytes);
+bool filter_admit(Burst& b, uint16_t i, Zone from, Zone to, const FilterPacket& p, const Tables& t, WorkerCtx& w,
+                  bool with_policy = true);
 
 }  // namespace ipshare

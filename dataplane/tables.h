@@ -13,6 +13,8 @@
 #include <memory>
 
 #include "addresses.h"
+#include "filter.h"
+#include "forwards.h"
 #include "route.h"
 
 namespace ipshare {
@@ -21,6 +23,7 @@ namespace ipshare {
 // are the workers'; their size is fixed at start).
 struct NatPolicy {
     bool endpoint_independent_filtering = false;
+    bool hairpin_source_lan = false;  // `hairpin source lan`: lan-ip instead of wan-ip
     std::array<uint32_t, 5> timeouts{7440, 240, 300, 60, 300};  // by TimeoutClass
 };
 
@@ -29,6 +32,8 @@ struct Tables {
     Addresses addr;
     std::unique_ptr<RouteTable> routes;
     NatPolicy nat;
+    ForwardTable forwards;
+    FilterTable filter;
 };
 
 }  // namespace ipshare

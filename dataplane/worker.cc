@@ -5,6 +5,7 @@
 //     -> arp        answer / learn / drop                        arp_stage.cc
 //     -> local      echo replies from the router itself          local.cc
 //     -> forward    TTL, or ICMP time exceeded                   forward.cc
+//     -> filter     firewall for zone pairs without sessions    firewall.cc
 //     -> nat        NAPT: sessions, or the server               nat_stage.cc
 //     -> neighbour  Ethernet addresses, or wait for ARP          neighbour_stage.cc
 //     -> tx         buffered per port; drops freed and counted   below, tx.cc
@@ -38,7 +39,10 @@ void stage_tx(Burst& b, WorkerCtx& w) {
         case Action::local:
         case Action::forward:
         case Action::nat_out:
-        case Action::nat_in:  // a stage left it unfinished: cannot happen, but never leak
+        case Action::nat_in:
+        case Action::hairpin:
+        case Action::dmz_to_lan:
+        case Action::checked:  // a stage left it unfinished: cannot happen, but never leak
             c.drop(b.in, Drop::no_route);
             to_free[nfree++] = b.m[i];
             break;
@@ -59,6 +63,7 @@ void process_burst(WorkerCtx& w, const Tables& t, Zone in, rte_mbuf** pkts, uint
     stage_arp(b, t, w);
     stage_local(b, t, w);
     stage_forward(b, t, w);
+    stage_filter(b, t, w);
     stage_nat(b, t, w);
     stage_neighbour(b, w);
     stage_tx(b, w);
