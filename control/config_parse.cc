@@ -21,6 +21,7 @@ constexpr unsigned kMinSubnetLen = 8;
 constexpr unsigned kMaxSubnetLen = 30;
 constexpr uint32_t kNaptPortMin = 1024;
 constexpr uint32_t kNaptPortMax = 65535;
+constexpr uint32_t kPortMax = 65535;
 constexpr uint32_t kNaptMinPorts = 64;
 constexpr uint32_t kSessionsMin = 16;
 constexpr uint32_t kSessionsMax = 67108864;
@@ -209,6 +210,7 @@ public:
     }
 
     bool empty() const { return words_.empty(); }
+    bool done() const { return pos_ >= words_.size(); }
 
     Error check_characters() const {
         for (const std::string_view w : words_)
@@ -222,6 +224,16 @@ public:
         std::string out;
         for (size_t i = 0; i < pos_; ++i) {
             if (i > 0) out += ' ';
+            out += words_[i];
+        }
+        return out;
+    }
+
+    // The words not consumed yet, e.g. "tcp 8080" after "no forward".
+    std::string remaining() const {
+        std::string out;
+        for (size_t i = pos_; i < words_.size(); ++i) {
+            if (i > pos_) out += ' ';
             out += words_[i];
         }
         return out;
@@ -267,6 +279,8 @@ Error parse_zone(std::string_view tok, Zone& out) {
     }
     return "unknown zone " + quoted(tok) + " (expected wan, lan or dmz)";
 }
+
+std::string port_name(size_t z) { return std::string("port ") + kZoneNames[z]; }
 
 // ---------------------------------------------------------------- statements
 
@@ -386,15 +400,20 @@ Error apply_napt(Config& cfg, Words& w, int line) {
     return "unknown napt setting " + quoted(setting) + " (expected ports, sessions, ports-per-client or filtering)";
 }
 
+Error find_timeout_kind(std::string_view kind, size_t& i) {
+    i = 0;
+    while (i < kTimeoutKinds.size() && kTimeoutKinds[i].name != kind) ++i;
+    if (i < kTimeoutKinds.size()) return {};
+    return "unknown timeout " + quoted(kind) + " (expected tcp-established, tcp-transitory, udp, icmp or port-rest)";
+}
+
 Error apply_timeout(Config& cfg, Words& w, int line) {
     std::string_view kind;
     std::string_view tok;
     uint32_t v = 0;
-    if (auto e = w.take(kind)) return e;
     size_t i = 0;
-    while (i < kTimeoutKinds.size() && kTimeoutKinds[i].name != kind) ++i;
-    if (i == kTimeoutKinds.size())
-        return "unknown timeout " + quoted(kind) + " (expected tcp-established, tcp-transitory, udp, icmp or port-rest)";
+    if (auto e = w.take(kind)) return e;
+    if (auto e = find_timeout_kind(kind, i)) return e;
     const std::string name = w.consumed();
     if (auto e = check_duplicate(name, cfg.timeout_line[i], line)) return e;
     if (auto e = w.take(tok)) return e;
@@ -405,14 +424,17 @@ Error apply_timeout(Config& cfg, Words& w, int line) {
     return {};
 }
 
-Error apply_route(Config& cfg, Words& w, int line) {
+// `route PREFIX`: the part that names a route, also in `no route PREFIX`.
+Error parse_route_prefix(Words& w, Route& route) {
     std::string_view prefix_tok;
+    if (auto e = w.take(prefix_tok)) return e;
+    return parse_prefix_token(prefix_tok, route.dst);
+}
+
+// `via ADDRESS` or `dev ZONE`, then the end of the statement.
+Error parse_route_target(Words& w, Route& route) {
     std::string_view kind;
     std::string_view arg;
-    Route route;
-    route.line = line;
-    if (auto e = w.take(prefix_tok)) return e;
-    if (auto e = parse_prefix_token(prefix_tok, route.dst)) return e;
     const std::string before = w.consumed();
     if (auto e = w.take(kind)) return e;
     if (kind != "via" && kind != "dev")
@@ -425,9 +447,443 @@ Error apply_route(Config& cfg, Words& w, int line) {
         if (auto e = parse_zone(arg, zone)) return e;
         route.dev = zone;
     }
-    if (auto e = w.finish()) return e;
+    return w.finish();
+}
+
+Error apply_route(Config& cfg, Words& w, int line) {
+    Route route;
+    route.line = line;
+    if (auto e = parse_route_prefix(w, route)) return e;
+    if (auto e = parse_route_target(w, route)) return e;
     cfg.routes.push_back(route);
     return {};
+}
+
+// ---------------------------------------------------------------- forward
+
+// `P` or `LO-HI`: one port or a range of ports, 0..65535. `what` names the
+// ports in messages, e.g. "forward target port".
+Error parse_ports_token(std::string_view what, std::string_view tok, PortRange& out) {
+    const size_t dash = tok.find('-');
+    const std::string_view lo_tok = tok.substr(0, dash);
+    const std::string_view hi_tok = dash == std::string_view::npos ? lo_tok : tok.substr(dash + 1);
+    uint64_t lo = 0;
+    uint64_t hi = 0;
+    if (parse_decimal(lo_tok, lo) != Num::ok || parse_decimal(hi_tok, hi) != Num::ok)
+        return "bad port " + quoted(tok) + " (expected PORT or LO-HI)";
+    if (lo > kPortMax || hi > kPortMax) return std::string(what) + " " + quoted(tok) + " is beyond 65535";
+    if (lo > hi) return std::string(what) + " range " + quoted(tok) + " is reversed (LO must not exceed HI)";
+    out = PortRange{uint16_t(lo), uint16_t(hi)};
+    return {};
+}
+
+std::string format_ports(const PortRange& r) {
+    if (r.lo == r.hi) return std::to_string(r.lo);
+    return std::to_string(r.lo) + "-" + std::to_string(r.hi);
+}
+
+// Indexed by Forward::protos.
+constexpr std::array<std::string_view, 4> kForwardProtoNames = {"", "tcp", "udp", "tcp+udp"};
+
+bool valid_protos(uint8_t protos) { return protos != 0 && protos < kForwardProtoNames.size(); }
+
+// The values of one forward, alone: for parsed and built configs alike.
+Error check_forward(const Forward& f) {
+    if (!valid_protos(f.protos)) return "forward has no valid protocol (expected tcp, udp or tcp+udp)";
+    if (f.ports.lo == 0) return "port 0 cannot be forwarded";
+    if (f.ports.lo > f.ports.hi)
+        return "forward port range " + quoted(std::to_string(f.ports.lo) + "-" + std::to_string(f.ports.hi)) +
+               " is reversed (LO must not exceed HI)";
+    if (f.target_port != 0 && uint32_t(f.target_port) + f.ports.size() - 1 > kPortMax)
+        return "forward target port range " + std::to_string(f.target_port) + "-" +
+               std::to_string(uint32_t(f.target_port) + f.ports.size() - 1) + " goes beyond 65535";
+    return {};
+}
+
+// `tcp|udp|tcp+udp PORT[-PORT]`: the part that names a forward, also in
+// `no forward tcp 8080`.
+Error parse_forward_ports(Words& w, Forward& f) {
+    std::string_view proto_tok;
+    std::string_view ports_tok;
+    if (auto e = w.take(proto_tok)) return e;
+    size_t p = 1;
+    while (p < kForwardProtoNames.size() && kForwardProtoNames[p] != proto_tok) ++p;
+    if (p == kForwardProtoNames.size())
+        return "unknown forward protocol " + quoted(proto_tok) + " (expected tcp, udp or tcp+udp)";
+    f.protos = uint8_t(p);
+    if (auto e = w.take(ports_tok)) return e;
+    return parse_ports_token("forward port", ports_tok, f.ports);
+}
+
+// `to ADDRESS [port PORT[-PORT]]`, then the end of the statement.
+Error parse_forward_target(Words& w, Forward& f) {
+    std::string_view addr_tok;
+    if (auto e = w.expect("to")) return e;
+    if (auto e = w.take(addr_tok)) return e;
+    if (auto e = parse_address_token(addr_tok, f.target)) return e;
+    f.target_port = 0;
+    if (!w.done()) {
+        std::string_view tok;
+        PortRange t;
+        if (auto e = w.expect("port")) return e;
+        if (auto e = w.take(tok)) return e;
+        if (auto e = parse_ports_token("forward target port", tok, t)) return e;
+        if (t.lo == 0) return "port 0 cannot be a forward target";
+        // `port P` alone starts a range as long as the outside one.
+        if (t.lo != t.hi && t.size() != f.ports.size())
+            return "forward target port range " + quoted(tok) + " has " + std::to_string(t.size()) +
+                   " ports, the outside range " + format_ports(f.ports) + " has " + std::to_string(f.ports.size());
+        // The same ports as outside are stored as 0: one form for one meaning.
+        f.target_port = t.lo == f.ports.lo ? 0 : t.lo;
+    }
+    if (auto e = w.finish()) return e;
+    return check_forward(f);
+}
+
+Error apply_forward(Config& cfg, Words& w, int line) {
+    Forward f;
+    f.line = line;
+    if (auto e = parse_forward_ports(w, f)) return e;
+    if (auto e = parse_forward_target(w, f)) return e;
+    cfg.forwards.push_back(f);
+    return {};
+}
+
+// ---------------------------------------------------------------- hairpin
+
+// Indexed by HairpinSource.
+constexpr std::array<std::string_view, 2> kHairpinSourceNames = {"wan", "lan"};
+
+Error apply_hairpin(Config& cfg, Words& w, int line) {
+    std::string_view tok;
+    if (auto e = w.expect("source")) return e;
+    if (auto e = check_duplicate("hairpin source", cfg.hairpin_line, line)) return e;
+    if (auto e = w.take(tok)) return e;
+    size_t i = 0;
+    while (i < kHairpinSourceNames.size() && kHairpinSourceNames[i] != tok) ++i;
+    if (i == kHairpinSourceNames.size()) return "unknown hairpin source " + quoted(tok) + " (expected wan or lan)";
+    if (auto e = w.finish()) return e;
+    cfg.hairpin_source = HairpinSource(i);
+    cfg.hairpin_line = line;
+    return {};
+}
+
+// ---------------------------------------------------------------- filter
+
+// Indexed by FilterAction.
+constexpr std::array<std::string_view, 3> kFilterActionNames = {"allow", "deny", "reject"};
+
+constexpr uint8_t kIpProtoIcmp = 1;
+constexpr uint8_t kIpProtoTcp = 6;
+constexpr uint8_t kIpProtoUdp = 17;
+
+// `hint` lists what else the word may be, e.g. " or policy".
+Error parse_filter_action(std::string_view tok, std::string_view hint, FilterAction& out) {
+    for (size_t i = 0; i < kFilterActionNames.size(); ++i) {
+        if (tok == kFilterActionNames[i]) {
+            out = FilterAction(i);
+            return {};
+        }
+    }
+    if (hint.empty()) return "unknown filter action " + quoted(tok) + " (expected allow, deny or reject)";
+    return "unknown filter action " + quoted(tok) + " (expected allow, deny, reject" + std::string(hint) + ")";
+}
+
+// `from ZONE to ZONE`.
+Error parse_filter_zones(Words& w, Zone& from, Zone& to) {
+    std::string_view tok;
+    if (auto e = w.expect("from")) return e;
+    if (auto e = w.take(tok)) return e;
+    if (auto e = parse_zone(tok, from)) return e;
+    if (auto e = w.expect("to")) return e;
+    if (auto e = w.take(tok)) return e;
+    return parse_zone(tok, to);
+}
+
+Error check_filter_zones(std::string_view what, Zone from, Zone to) {
+    if (from != to) return {};
+    return std::string(what) + " from " + kZoneNames[size_t(from)] + " to " + kZoneNames[size_t(to)] +
+           ": from and to must be different zones";
+}
+
+Error parse_ip_proto(std::string_view tok, uint8_t& out) {
+    if (tok == "icmp") out = kIpProtoIcmp;
+    else if (tok == "tcp") out = kIpProtoTcp;
+    else if (tok == "udp") out = kIpProtoUdp;
+    else if (tok.empty() || tok[0] < '0' || tok[0] > '9')
+        return "unknown protocol " + quoted(tok) + " (expected tcp, udp, icmp or a number 0..255)";
+    else {
+        uint32_t v = 0;
+        if (auto e = parse_number_token("filter proto", tok, 0, 255, v)) return e;
+        out = uint8_t(v);
+    }
+    return {};
+}
+
+std::string format_ip_proto(uint8_t p) {
+    switch (p) {
+        case kIpProtoIcmp: return "icmp";
+        case kIpProtoTcp: return "tcp";
+        case kIpProtoUdp: return "udp";
+        default: return std::to_string(p);
+    }
+}
+
+Error check_filter_prefix(std::string_view option, const std::optional<Ipv4Prefix>& p) {
+    if (!p || p->addr == p->network()) return {};
+    return "filter " + std::string(option) + " " + format_prefix(*p) + " has host bits set (network is " +
+           format_prefix(network_of(*p)) + ")";
+}
+
+// The values of one rule, alone: for parsed and built configs alike.
+Error check_filter_rule(const FilterRule& r) {
+    if (auto e = check_filter_zones("filter", r.from, r.to)) return e;
+    if (auto e = check_filter_prefix("src", r.src)) return e;
+    if (auto e = check_filter_prefix("dst", r.dst)) return e;
+    if (auto e = check_filter_prefix("orig-dst", r.orig_dst)) return e;
+    const bool ports = r.proto == kIpProtoTcp || r.proto == kIpProtoUdp;
+    if (r.port && !ports) return "filter port requires proto tcp or udp";
+    if (r.orig_port && !ports) return "filter orig-port requires proto tcp or udp";
+    for (const auto& [name, range] : {std::pair{"port", r.port}, std::pair{"orig-port", r.orig_port}}) {
+        if (range && range->lo > range->hi)
+            return "filter " + std::string(name) + " range " + quoted(format_ports(*range)) +
+                   " is reversed (LO must not exceed HI)";
+    }
+    return {};
+}
+
+constexpr std::array<std::string_view, 6> kFilterOptions = {"proto", "src", "dst", "port", "orig-dst", "orig-port"};
+
+// One `OPTION VALUE` pair of a rule; `seen` guards against repeats.
+Error parse_filter_option(Words& w, FilterRule& r, std::array<bool, kFilterOptions.size()>& seen) {
+    std::string_view option;
+    std::string_view tok;
+    if (auto e = w.take(option)) return e;
+    size_t i = 0;
+    while (i < kFilterOptions.size() && kFilterOptions[i] != option) ++i;
+    if (i == kFilterOptions.size())
+        return "unknown filter option " + quoted(option) + " (expected proto, src, dst, port, orig-dst or orig-port)";
+    if (seen[i]) return "duplicate filter option " + quoted(option);
+    seen[i] = true;
+    if (auto e = w.take(tok)) return e;
+    const std::string what = "filter " + std::string(option);
+    Ipv4Prefix prefix;
+    PortRange range;
+    switch (i) {
+        case 0: {
+            uint8_t p = 0;
+            if (auto e = parse_ip_proto(tok, p)) return e;
+            r.proto = p;
+            return {};
+        }
+        case 1:
+        case 2:
+        case 4: {
+            if (auto e = parse_prefix_token(tok, prefix)) return e;
+            (i == 1 ? r.src : i == 2 ? r.dst : r.orig_dst) = prefix;
+            return {};
+        }
+        default: {
+            if (auto e = parse_ports_token(what, tok, range)) return e;
+            (i == 3 ? r.port : r.orig_port) = range;
+            return {};
+        }
+    }
+}
+
+// `from ZONE to ZONE [OPTION VALUE]...` after the action, to the end.
+Error parse_filter_rule(Words& w, FilterRule& r) {
+    if (auto e = parse_filter_zones(w, r.from, r.to)) return e;
+    std::array<bool, kFilterOptions.size()> seen{};
+    while (!w.done())
+        if (auto e = parse_filter_option(w, r, seen)) return e;
+    return check_filter_rule(r);
+}
+
+std::string policy_name(Zone from, Zone to) {
+    return std::string("filter policy from ") + kZoneNames[size_t(from)] + " to " + kZoneNames[size_t(to)];
+}
+
+Error apply_filter_policy(Config& cfg, Words& w, int line) {
+    Zone from{};
+    Zone to{};
+    std::string_view tok;
+    FilterAction action{};
+    if (auto e = parse_filter_zones(w, from, to)) return e;
+    if (auto e = check_filter_zones("filter policy", from, to)) return e;
+    int& policy_line = cfg.policy_line[size_t(from)][size_t(to)];
+    if (auto e = check_duplicate(policy_name(from, to), policy_line, line)) return e;
+    if (auto e = w.take(tok)) return e;
+    if (auto e = parse_filter_action(tok, "", action)) return e;
+    if (auto e = w.finish()) return e;
+    cfg.policies[size_t(from)][size_t(to)] = action;
+    policy_line = line;
+    return {};
+}
+
+Error apply_filter(Config& cfg, Words& w, int line) {
+    std::string_view tok;
+    FilterRule rule;
+    rule.line = line;
+    if (auto e = w.take(tok)) return e;
+    if (tok == "policy") return apply_filter_policy(cfg, w, line);
+    if (auto e = parse_filter_action(tok, " or policy", rule.action)) return e;
+    if (auto e = parse_filter_rule(w, rule)) return e;
+    cfg.filters.push_back(rule);
+    return {};
+}
+
+// ---------------------------------------------------------------- no
+
+std::string no_match(std::string_view kind, const std::string& args) {
+    return "no " + std::string(kind) + " matches " + quoted(args);
+}
+
+// `no SETTING [VALUE]` for a single-valued setting: back to its default. With
+// a value (`no timeout udp 300`, as `show config` writes it), the value must
+// be the current one. `w` stands after the setting's name.
+template <typename Reset>
+Error remove_setting(Config& cfg, Words& w, const std::string& setting, Reset reset) {
+    if (!w.done()) {
+        const std::string value = w.remaining();
+        Config probe = cfg;
+        if (auto e = apply_statement(probe, setting + " " + value, 0)) return e;
+        if (!(probe == cfg)) return no_match(setting, value);
+    }
+    reset(cfg);
+    return {};
+}
+
+Error remove_napt(Config& cfg, Words& w) {
+    std::string_view setting;
+    if (auto e = w.take(setting)) return e;
+    const Config d;
+    const std::string name = "napt " + std::string(setting);
+    if (setting == "ports")
+        return remove_setting(cfg, w, name, [&](Config& c) {
+            c.napt_ports = d.napt_ports;
+            c.napt_ports_line = 0;
+        });
+    if (setting == "sessions")
+        return remove_setting(cfg, w, name, [&](Config& c) {
+            c.napt_sessions = d.napt_sessions;
+            c.napt_sessions_line = 0;
+        });
+    if (setting == "ports-per-client")
+        return remove_setting(cfg, w, name, [&](Config& c) {
+            c.napt_ports_per_client = d.napt_ports_per_client;
+            c.napt_ports_per_client_line = 0;
+        });
+    if (setting == "filtering")
+        return remove_setting(cfg, w, name, [&](Config& c) {
+            c.napt_filtering = d.napt_filtering;
+            c.napt_filtering_line = 0;
+        });
+    return "unknown napt setting " + quoted(setting) + " (expected ports, sessions, ports-per-client or filtering)";
+}
+
+Error remove_timeout(Config& cfg, Words& w) {
+    std::string_view kind;
+    size_t i = 0;
+    if (auto e = w.take(kind)) return e;
+    if (auto e = find_timeout_kind(kind, i)) return e;
+    return remove_setting(cfg, w, "timeout " + std::string(kind), [i](Config& c) {
+        c.timeouts.*kTimeoutKinds[i].field = Timeouts{}.*kTimeoutKinds[i].field;
+        c.timeout_line[i] = 0;
+    });
+}
+
+Error remove_hairpin(Config& cfg, Words& w) {
+    if (auto e = w.expect("source")) return e;
+    return remove_setting(cfg, w, "hairpin source", [](Config& c) {
+        c.hairpin_source = HairpinSource::wan;
+        c.hairpin_line = 0;
+    });
+}
+
+// `no forward tcp 8080` removes the forward of these protocols and outside
+// ports; `no forward tcp 8080 to A [port P]` the forward equal to it.
+Error remove_forward(Config& cfg, Words& w) {
+    const std::string args = w.remaining();
+    Forward f;
+    if (auto e = parse_forward_ports(w, f)) return e;
+    const bool whole = !w.done();
+    if (whole)
+        if (auto e = parse_forward_target(w, f)) return e;
+    const auto it = std::find_if(cfg.forwards.begin(), cfg.forwards.end(), [&](const Forward& x) {
+        return whole ? x == f : x.protos == f.protos && x.ports == f.ports;
+    });
+    if (it == cfg.forwards.end()) return no_match("forward", args);
+    cfg.forwards.erase(it);
+    return {};
+}
+
+// `no route PREFIX` removes the route to PREFIX; `no route PREFIX via A` (or
+// `dev Z`) the route equal to it.
+Error remove_route(Config& cfg, Words& w) {
+    const std::string args = w.remaining();
+    Route r;
+    if (auto e = parse_route_prefix(w, r)) return e;
+    const bool whole = !w.done();
+    if (whole)
+        if (auto e = parse_route_target(w, r)) return e;
+    const auto it = std::find_if(cfg.routes.begin(), cfg.routes.end(),
+                                 [&](const Route& x) { return whole ? x == r : x.dst == r.dst; });
+    if (it == cfg.routes.end()) return no_match("route", args);
+    cfg.routes.erase(it);
+    return {};
+}
+
+// `no filter ACTION ...` removes the first rule equal to it (options in any
+// order); `no filter policy from A to B [ACTION]` restores the default.
+Error remove_filter(Config& cfg, Words& w) {
+    const std::string args = w.remaining();
+    std::string_view tok;
+    FilterRule rule;
+    if (auto e = w.take(tok)) return e;
+    if (tok == "policy") {
+        Zone from{};
+        Zone to{};
+        if (auto e = parse_filter_zones(w, from, to)) return e;
+        if (auto e = check_filter_zones("filter policy", from, to)) return e;
+        const size_t f = size_t(from);
+        const size_t t = size_t(to);
+        return remove_setting(cfg, w, policy_name(from, to), [f, t](Config& c) {
+            c.policies[f][t] = kDefaultPolicies[f][t];
+            c.policy_line[f][t] = 0;
+        });
+    }
+    if (auto e = parse_filter_action(tok, " or policy", rule.action)) return e;
+    if (auto e = parse_filter_rule(w, rule)) return e;
+    const auto it = std::find(cfg.filters.begin(), cfg.filters.end(), rule);
+    if (it == cfg.filters.end()) return no_match("filter", args);
+    cfg.filters.erase(it);
+    return {};
+}
+
+Error apply_no(Config& cfg, Words& w) {
+    std::string_view kind;
+    if (auto e = w.take(kind)) return e;
+    std::string_view name;
+    if (kind == "port") {
+        std::string_view zone_tok;
+        Zone zone{};
+        if (auto e = w.take(zone_tok)) return e;
+        if (auto e = parse_zone(zone_tok, zone)) return e;
+        return quoted(port_name(size_t(zone))) + " cannot be removed, only changed";
+    }
+    if (kind == "lan") name = "lan address";
+    if (kind == "wan") name = "wan network";
+    if (kind == "server") name = "server address";
+    if (!name.empty()) return quoted(name) + " cannot be removed, only changed";
+    if (kind == "napt") return remove_napt(cfg, w);
+    if (kind == "timeout") return remove_timeout(cfg, w);
+    if (kind == "hairpin") return remove_hairpin(cfg, w);
+    if (kind == "forward") return remove_forward(cfg, w);
+    if (kind == "route") return remove_route(cfg, w);
+    if (kind == "filter") return remove_filter(cfg, w);
+    if (kind == "no") return "'no' cannot be removed";
+    return "unknown statement " + quoted(kind);
 }
 
 // ---------------------------------------------------------------- validation
@@ -442,8 +898,6 @@ MaybeIssue at(int line, Error e) {
     if (!e) return {};
     return Issue{line, std::move(*e)};
 }
-
-std::string port_name(size_t z) { return std::string("port ") + kZoneNames[z]; }
 
 MaybeIssue check_ports(const Config& cfg) {
     for (size_t z = 0; z < size_t(kNumZones); ++z)
@@ -567,6 +1021,44 @@ MaybeIssue check_routes(const Config& cfg) {
     return {};
 }
 
+// The forward's target against the LAN: a host of the LAN subnet.
+Error check_forward_target(const Config& cfg, uint32_t target) {
+    const std::string what = "forward target " + format_ipv4(target);
+    const Ipv4Prefix lan = network_of(*cfg.lan);
+    if (!lan.contains(target)) return what + " is outside the lan subnet " + format_prefix(lan);
+    const std::string_view special = special_address(lan, target);
+    if (!special.empty()) return what + " is the " + std::string(special) + " of the lan subnet " + format_prefix(lan);
+    if (target == cfg.lan->addr) return what + " is lan-ip (the router itself)";
+    return {};
+}
+
+std::string forward_name(const Forward& f) {
+    return "forward " + std::string(kForwardProtoNames[f.protos]) + " " + format_ports(f.ports);
+}
+
+MaybeIssue check_forwards(const Config& cfg) {
+    for (size_t i = 0; i < cfg.forwards.size(); ++i) {
+        const Forward& f = cfg.forwards[i];
+        if (auto issue = at(f.line, check_forward(f))) return issue;
+        if (auto issue = at(f.line, check_forward_target(cfg, f.target))) return issue;
+        if (f.ports.overlaps(cfg.napt_ports))
+            return Issue{f.line, forward_name(f) + " overlaps the napt port range " + format_ports(cfg.napt_ports)};
+        for (size_t j = 0; j < i; ++j) {
+            const Forward& o = cfg.forwards[j];
+            if ((o.protos & f.protos) == 0 || !o.ports.overlaps(f.ports)) continue;
+            return Issue{f.line, forward_name(f) + " overlaps " + forward_name(o) + " (line " +
+                                     std::to_string(o.line) + ")"};
+        }
+    }
+    return {};
+}
+
+MaybeIssue check_filters(const Config& cfg) {
+    for (const FilterRule& r : cfg.filters)
+        if (auto issue = at(r.line, check_filter_rule(r))) return issue;
+    return {};
+}
+
 // ---------------------------------------------------------------- formatting
 
 void format_napt(const Config& cfg, std::string& out) {
@@ -584,6 +1076,15 @@ void format_route(const Route& r, std::string& out) {
     else
         out += " via " + format_ipv4(r.via);
     out += "\n";
+}
+
+void format_policies(const Config& cfg, std::string& out) {
+    for (const Zone from : kAllZones) {
+        for (const Zone to : kAllZones) {
+            if (from == to) continue;
+            out += format_filter_policy(from, to, cfg.policies[size_t(from)][size_t(to)]) + "\n";
+        }
+    }
 }
 
 }  // namespace
@@ -608,6 +1109,10 @@ std::optional<std::string> apply_statement(Config& cfg, std::string_view stateme
     if (keyword == "napt") return apply_napt(cfg, words, line);
     if (keyword == "timeout") return apply_timeout(cfg, words, line);
     if (keyword == "route") return apply_route(cfg, words, line);
+    if (keyword == "forward") return apply_forward(cfg, words, line);
+    if (keyword == "hairpin") return apply_hairpin(cfg, words, line);
+    if (keyword == "filter") return apply_filter(cfg, words, line);
+    if (keyword == "no") return apply_no(cfg, words);
     return "unknown statement " + quoted(keyword);
 }
 
@@ -616,6 +1121,8 @@ std::optional<ConfigError> validate_config(const Config& cfg) {
     if (!issue) issue = check_networks(cfg);
     if (!issue) issue = check_napt(cfg);
     if (!issue) issue = check_routes(cfg);
+    if (!issue) issue = check_forwards(cfg);
+    if (!issue) issue = check_filters(cfg);
     if (!issue) return {};
     return ConfigError{cfg.file, issue->line, std::move(issue->message)};
 }
@@ -662,7 +1169,34 @@ std::string format_config(const Config& cfg) {
     for (const TimeoutKind& k : kTimeoutKinds)
         out += "timeout " + std::string(k.name) + " " + std::to_string(cfg.timeouts.*k.field) + "\n";
     for (const Route& r : cfg.routes) format_route(r, out);
+    for (const Forward& f : cfg.forwards) out += format_forward(f) + "\n";
+    out += "hairpin source " + std::string(kHairpinSourceNames[size_t(cfg.hairpin_source)]) + "\n";
+    for (const FilterRule& r : cfg.filters) out += format_filter_rule(r) + "\n";
+    format_policies(cfg, out);
     return out;
+}
+
+std::string format_forward(const Forward& f) {
+    std::string out = forward_name(f) + " to " + format_ipv4(f.target);
+    if (f.target_port != 0)
+        out += " port " + format_ports(PortRange{f.target_port, uint16_t(f.target_port + (f.ports.hi - f.ports.lo))});
+    return out;
+}
+
+std::string format_filter_rule(const FilterRule& r) {
+    std::string out = "filter " + std::string(kFilterActionNames[size_t(r.action)]) + " from " +
+                      kZoneNames[size_t(r.from)] + " to " + kZoneNames[size_t(r.to)];
+    if (r.proto) out += " proto " + format_ip_proto(*r.proto);
+    if (r.src) out += " src " + format_prefix(*r.src);
+    if (r.dst) out += " dst " + format_prefix(*r.dst);
+    if (r.port) out += " port " + format_ports(*r.port);
+    if (r.orig_dst) out += " orig-dst " + format_prefix(*r.orig_dst);
+    if (r.orig_port) out += " orig-port " + format_ports(*r.orig_port);
+    return out;
+}
+
+std::string format_filter_policy(Zone from, Zone to, FilterAction action) {
+    return policy_name(from, to) + " " + std::string(kFilterActionNames[size_t(action)]);
 }
 
 std::optional<uint32_t> parse_ipv4(std::string_view s) {

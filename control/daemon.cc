@@ -56,20 +56,24 @@ void drain_ring(rte_ring* r) {
 
 }  // namespace
 
-Daemon::Daemon(Config cfg, std::array<uint16_t, kNumZones> port_ids)
-    : cfg_(std::move(cfg)), port_ids_(port_ids) {}
+Daemon::Daemon(Config cfg, std::array<uint16_t, kNumZones> port_ids, uint32_t mbuf_size)
+    : cfg_(std::move(cfg)), port_ids_(port_ids), mbuf_size_(mbuf_size) {}
 
 bool Daemon::start(std::string* err) {
     unsigned lcore;
     std::vector<unsigned> lcores;
     RTE_LCORE_FOREACH_WORKER(lcore) lcores.push_back(lcore);
+    lcores_ = lcores;
     nworkers_ = static_cast<unsigned>(lcores.size());
     if (nworkers_ == 0) return *err = "no worker lcore: give EAL at least two, e.g. -l 0,1", false;
 
     const unsigned nmbufs = 3 * nworkers_ * 2048 + 8192 - 1;
-    pool_ = rte_pktmbuf_pool_create("ipshare_mbufs", nmbufs, 256, sizeof(MbufMeta), RTE_MBUF_DEFAULT_BUF_SIZE,
-                                    static_cast<int>(rte_socket_id()));
+    pool_ = rte_pktmbuf_pool_create("ipshare_mbufs", nmbufs, 256, sizeof(MbufMeta),
+                                    static_cast<uint16_t>(mbuf_size_), static_cast<int>(rte_socket_id()));
     if (!pool_) return *err = std::string("cannot create the mbuf pool: ") + rte_strerror(rte_errno), false;
+    indirect_pool_ = rte_pktmbuf_pool_create("ipshare_indirect", 8191, 256, sizeof(MbufMeta), 0,
+                                             static_cast<int>(rte_socket_id()));
+    if (!indirect_pool_) return *err = "cannot create the indirect mbuf pool", false;
 
     const size_t qsz = rte_rcu_qsbr_get_memsize(nworkers_);
     qsbr_ = static_cast<rte_rcu_qsbr*>(rte_zmalloc("ipshare_qsbr", qsz, RTE_CACHE_LINE_SIZE));
@@ -103,7 +107,13 @@ bool Daemon::start(std::string* err) {
     }
 
     counters_ = std::make_unique<Counters[]>(nworkers_ + 1);
+    mailboxes_ = std::make_unique<Mailbox[]>(nworkers_);
     const uint64_t hz = rte_get_tsc_hz();
+    hz_ = hz;
+    start_tsc_ = rte_rdtsc();
+    last_busy_.assign(nworkers_, 0);
+    last_idle_.assign(nworkers_, 0);
+    busy_percent_.assign(nworkers_, 0);
     neigh_mgr_ = std::make_unique<NeighbourManager>(NeighbourManager::Deps{
         neigh_.get(), pool_, learn_ring_, pending_ring_, inject_rings_, ports_, &counters_[nworkers_], hz});
     neigh_mgr_->set_addresses(tables_->addr);
@@ -149,13 +159,19 @@ bool Daemon::start(std::string* err) {
         for (Zone z : kAllZones) {
             w.tx.q[idx(z)].port_id = ports_[idx(z)].port_id;
             w.tx.q[idx(z)].queue_id = static_cast<uint16_t>(i);
+            w.tx.mtu[idx(z)] = ports_[idx(z)].mtu;
         }
+        w.tx.direct_pool = pool_;
+        w.tx.indirect_pool = indirect_pool_;
         w.counters = &counters_[i];
         w.stop = &stop_;
         w.nat = nats_[i].get();
+        w.mailbox = &mailboxes_[i];
+        w.capture = &capture_rings_;
+        w.tx.capture = &capture_rings_;
         w.frags = frags_[i].get();
         w.refeed_ring = refeed_rings_[i];
-        w.start_tsc = rte_rdtsc();
+        w.start_tsc = start_tsc_;
         w.tsc_hz = hz;
     }
     for (unsigned i = 0; i < nworkers_; ++i) {
@@ -170,8 +186,8 @@ bool Daemon::start(std::string* err) {
     return true;
 }
 
-void Daemon::run(int signal_fd) {
-    pollfd pfd{signal_fd, POLLIN, 0};
+void Daemon::run(int signal_fd, CtlServer* server) {
+    std::vector<pollfd> fds;
     for (;;) {
         signalfd_siginfo si;
         bool quit = false;
@@ -183,8 +199,13 @@ void Daemon::run(int signal_fd) {
             }
         }
         if (quit) return;
-        neigh_mgr_->poll(rte_rdtsc());
-        poll(&pfd, 1, 1);
+        const uint64_t now = rte_rdtsc();
+        neigh_mgr_->poll(now);
+        housekeeping(now);
+        if (server) server->poll_once();
+        fds.assign(1, pollfd{signal_fd, POLLIN, 0});
+        if (server) server->append_pollfds(&fds);
+        poll(fds.data(), fds.size(), 1);
     }
 }
 
@@ -198,6 +219,7 @@ CounterTotals Daemon::totals() const {
 void Daemon::stop() {
     if (stopped_) return;
     stopped_ = true;
+    end_capture();
     if (launched_) {
         stop_.store(true, std::memory_order_relaxed);
         rte_eal_mp_wait_lcore();
@@ -230,6 +252,7 @@ Daemon::~Daemon() {
     tables_.reset();
     rte_free(qsbr_);
     rte_mempool_free(pool_);
+    rte_mempool_free(indirect_pool_);
 }
 
 }  // namespace ipshare

@@ -9,10 +9,14 @@
 #include <vector>
 
 #include "../dataplane/counters.h"
+#include "../dataplane/mailbox.h"
 #include "../dataplane/neighbour.h"
 #include "../dataplane/tables.h"
 #include "../dataplane/worker.h"
+#include "capture.h"
 #include "config.h"
+#include "control_api.h"
+#include "ctl_server.h"
 #include "neighbour_manager.h"
 #include "tables_build.h"
 
@@ -22,10 +26,11 @@ struct rte_rcu_qsbr;
 
 namespace ipshare {
 
-class Daemon {
+class Daemon : public ControlApi {
 public:
     // `port_ids`: the ethdev ids of wan, lan, dmz, already resolved.
-    Daemon(Config cfg, std::array<uint16_t, kNumZones> port_ids);
+    // `mbuf_size`: data room of each packet buffer (headroom included).
+    Daemon(Config cfg, std::array<uint16_t, kNumZones> port_ids, uint32_t mbuf_size);
     ~Daemon();
     Daemon(const Daemon&) = delete;
     Daemon& operator=(const Daemon&) = delete;
@@ -36,14 +41,39 @@ public:
 
     // The control loop: signals (SIGINT/SIGTERM stop, SIGUSR1 prints the
     // counters), neighbour resolution. Returns when asked to stop.
-    void run(int signal_fd);
+    void run(int signal_fd, CtlServer* server);
 
     // Stops the workers and the ports; prints the final counters.
     void stop();
 
     CounterTotals totals() const;
 
+    // ControlApi (daemon_api.cc).
+    std::vector<PortRow> ports() override;
+    std::vector<DropRow> drops() override;
+    std::vector<NeighbourRow> neighbours() override;
+    std::vector<SessionRow> sessions(const SessionFilter& f, size_t limit) override;
+    uint64_t session_count(const SessionFilter& f) override;
+    std::vector<ForwardRow> forwards() override;
+    std::vector<FilterRow> filters() override;
+    std::vector<WorkerRow> workers() override;
+    std::vector<MemoryRow> memory() override;
+    const Config& running_config() override { return cfg_; }
+    Outcome apply_config(const Config& next) override;
+    Outcome reload() override;
+    uint64_t flush_sessions(const SessionFilter& f) override;
+    void clear_counters() override;
+    Outcome capture(const CaptureRequest& r) override;
+
+    // Called by the control loop: rates once a second, the capture.
+    void housekeeping(uint64_t now_tsc);
+
 private:
+    // Posts `op` to every worker's mailbox and waits for all answers.
+    uint64_t ask_workers(Mailbox::Op op, const SessionQuery& q, size_t limit, std::vector<Session>* out);
+    void end_capture();
+    uint32_t now_seconds() const;
+
     Config cfg_;
     std::array<uint16_t, kNumZones> port_ids_;
     std::array<PortInfo, kNumZones> ports_{};
@@ -51,6 +81,8 @@ private:
     unsigned nworkers_ = 0;
 
     rte_mempool* pool_ = nullptr;
+    rte_mempool* indirect_pool_ = nullptr;  // egress fragments' data references
+    uint32_t mbuf_size_;
     rte_rcu_qsbr* qsbr_ = nullptr;
     rte_ring* learn_ring_ = nullptr;
     rte_ring* pending_ring_ = nullptr;
@@ -66,6 +98,17 @@ private:
     std::vector<std::unique_ptr<FragTable>> frags_;
     std::vector<rte_ring*> refeed_rings_;
     std::unique_ptr<Counters[]> counters_;  // one per worker, then the control thread's
+    std::unique_ptr<Mailbox[]> mailboxes_;  // one per worker
+    CaptureRings capture_rings_{};
+    Capture capture_;
+    std::vector<unsigned> lcores_;
+    uint64_t start_tsc_ = 0, hz_ = 1;
+    // Once-a-second samples for rates.
+    uint64_t sample_tsc_ = 0;
+    std::array<uint64_t, kNumZones> last_rx_{}, last_tx_{};
+    std::array<double, kNumZones> rx_pps_{}, tx_pps_{};
+    std::vector<uint64_t> last_busy_, last_idle_;
+    std::vector<double> busy_percent_;
     std::vector<WorkerCtx> workers_;
     std::atomic<bool> stop_{false};
     bool launched_ = false;

@@ -14,8 +14,11 @@
 
 #include <rte_eal.h>
 #include <rte_ethdev.h>
+#include <rte_mbuf.h>
 
+#include "commands.h"
 #include "config_parse.h"
+#include "ctl_server.h"
 #include "daemon.h"
 
 namespace {
@@ -24,12 +27,18 @@ using namespace ipshare;
 
 struct Options {
     std::string config;
+    std::string socket = "/run/ipshare/ipshare.sock";
+    uint32_t mbuf_size = RTE_MBUF_DEFAULT_BUF_SIZE;
     bool check = false;
 };
 
 constexpr const char* kUsage =
-    "usage: ipshare [EAL options] -- --config FILE [--check]\n"
+    "usage: ipshare [EAL options] -- --config FILE [--socket PATH] [--mbuf-size BYTES] [--check]\n"
     "  --config FILE  the configuration (docs/configuration.md)\n"
+    "  --socket PATH  the control socket for ipsharectl (default /run/ipshare/ipshare.sock)\n"
+    "  --mbuf-size N  data room of a packet buffer, headroom included (default 2176);\n"
+    "                 af_packet ports hand over datagrams the kernel reassembled:\n"
+    "                 give them framesz=M in the vdev and N >= M + 128\n"
     "  --check        validate the configuration and the devices, then exit\n";
 
 // Parses the options after "--". Returns false (after printing why) on error.
@@ -38,6 +47,15 @@ bool parse_options(int argc, char** argv, Options* o) {
         const std::string a = argv[i];
         if (a == "--config" && i + 1 < argc) {
             o->config = argv[++i];
+        } else if (a == "--socket" && i + 1 < argc) {
+            o->socket = argv[++i];
+        } else if (a == "--mbuf-size" && i + 1 < argc) {
+            const long v = std::strtol(argv[++i], nullptr, 10);
+            if (v < RTE_MBUF_DEFAULT_BUF_SIZE || v > 65535) {
+                std::fprintf(stderr, "ipshare: --mbuf-size must be %d..65535\n", RTE_MBUF_DEFAULT_BUF_SIZE);
+                return false;
+            }
+            o->mbuf_size = static_cast<uint32_t>(v);
         } else if (a == "--check") {
             o->check = true;
         } else if (a == "--help" || a == "-h") {
@@ -111,13 +129,20 @@ int main(int argc, char** argv) {
         std::printf("ipshare: %s: configuration OK\n", opt.config.c_str());
     } else {
         const int sfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
-        Daemon d(std::move(cfg), ids);
+        Daemon d(std::move(cfg), ids, opt.mbuf_size);
+        Commands commands(d);
+        CtlServer server(opt.socket, commands);
         std::string err;
-        if (sfd < 0 || !d.start(&err)) {
-            std::fprintf(stderr, "ipshare: %s\n", sfd < 0 ? "cannot create a signalfd" : err.c_str());
+        // The socket first: a second daemon on the same socket stops here,
+        // before touching any port.
+        if (sfd < 0) {
+            std::fprintf(stderr, "ipshare: cannot create a signalfd\n");
+            rc = 1;
+        } else if (!server.listen(&err) || !d.start(&err)) {
+            std::fprintf(stderr, "ipshare: %s\n", err.c_str());
             rc = 1;
         } else {
-            d.run(sfd);
+            d.run(sfd, &server);
         }
         d.stop();
         if (sfd >= 0) close(sfd);

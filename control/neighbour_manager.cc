@@ -16,6 +16,19 @@ NeighbourManager::~NeighbourManager() {
     for (auto& [k, w] : waiting_) rte_pktmbuf_free_bulk(w.pkts.data(), static_cast<unsigned>(w.pkts.size()));
 }
 
+std::vector<NeighbourManager::Entry> NeighbourManager::snapshot(uint64_t now) const {
+    std::vector<Entry> out;
+    for (const auto& [k, e] : known_) {
+        uint64_t mac = 0;
+        d_.table->lookup(zone_of(k), ip_of(k), &mac);
+        out.push_back(Entry{zone_of(k), ip_of(k), mac, e.probes ? "probing" : "reachable",
+                            static_cast<uint32_t>((now - e.confirmed) / d_.hz)});
+    }
+    for (const auto& [k, w] : waiting_)
+        out.push_back(Entry{zone_of(k), ip_of(k), 0, "incomplete", 0});
+    return out;
+}
+
 void NeighbourManager::poll(uint64_t now) {
     ArpLearnMsg msgs[64];
     unsigned n;

@@ -56,6 +56,16 @@ public:
     void poll(uint64_t now);
     size_t waiting_packets() const { return waiting_pkts_; }
 
+    struct Entry {
+        Zone zone;
+        uint32_t ip;
+        uint64_t mac;       // 0 while incomplete
+        const char* state;  // reachable, probing, incomplete
+        uint32_t age_seconds;
+    };
+    // Every neighbour known or being resolved, for `show neighbours`.
+    std::vector<Entry> snapshot(uint64_t now) const;
+
 private:
     struct Known {
         uint64_t confirmed;

@@ -20,7 +20,7 @@ Verdict route_to(NextHop nh, uint32_t dst) {
 Verdict from_wan(uint32_t src, uint32_t dst, const Tables& t) {
     const Addresses& a = t.addr;
     if (dst != a.wan_ip) return drop(Drop::wan_not_for_us);
-    const bool upstream_host = a.wan.is_host(src) && src != a.wan_ip;
+    const bool upstream_host = a.wan.is_host(src) && src != a.wan_ip;  // not the network or broadcast address
     if (!upstream_host && (src == a.wan_ip || is_private(src) || t.routes->lookup(src).zone != Zone::wan))
         return drop(Drop::spoofed_source);
     return Verdict{Action::nat_in, Zone::dmz, Drop::count, a.wan_ip};  // the server, unless a session claims it
@@ -30,7 +30,8 @@ Verdict from_dmz(uint32_t src, uint32_t dst, const Tables& t) {
     const Addresses& a = t.addr;
     if (src != a.wan_ip) return drop(Drop::spoofed_source);
     if (dst == a.lan_ip) return local();
-    if (dst == a.lan.broadcast()) return drop(Drop::martian_destination);
+    if (dst == a.lan.broadcast() || dst == a.wan.broadcast() || dst == a.wan.net)
+        return drop(Drop::martian_destination);  // directed broadcasts are not forwarded (RFC 2644)
     const NextHop nh = t.routes->lookup(dst);
     if (nh.zone == Zone::dmz) return drop(Drop::dmz_bad_destination);
     Verdict v = route_to(nh, dst);

@@ -1,4 +1,4 @@
-// Virtual reassembly for NAT (RFC 4787 REQ-14, RFC 5382 REQ-?; as VPP does):
+// Virtual reassembly for NAT (RFC 4787 REQ-14; as VPP does):
 // fragments are translated one by one, never reassembled.
 //
 // The first fragment carries the ports, so the nat stage finds its session

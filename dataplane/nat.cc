@@ -27,7 +27,9 @@ rte_hash* make_hash(const std::string& name, uint32_t entries, uint32_t key_len,
     p.socket_id = SOCKET_ID_ANY;
     p.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE;  // capacity guaranteed, no cuckoo failures
     rte_hash* h = rte_hash_create(&p);
-    if (!h) *err = "cannot create hash " + name + ": " + rte_strerror(rte_errno);
+    if (!h)
+        *err = "cannot create the NAT table " + name + " for " + std::to_string(entries) +
+               " entries (not enough memory? give EAL more with -m, or hugepages; or lower `napt sessions`)";
     return h;
 }
 
@@ -171,6 +173,9 @@ uint32_t Nat::insert(const Session& proto_session, NatFail* why) {
     const Session& s = proto_session;
     const FlowKey in = inside_key(s.proto, s.client_ip, s.client_port, s.remote_ip, s.remote_port);
     const FlowKey out = outside_key(s.proto, s.remote_ip, s.remote_port, s.outside_port, s.outside_ip);
+    // rte_hash_add_key_data would silently re-point a key another session
+    // holds: a key in use is a collision, never overwritten.
+    if (lookup(in) != kNone || lookup(out) != kNone) return *why = NatFail::collision, kNone;
     void* data = reinterpret_cast<void*>(uintptr_t{id});
     if (rte_hash_add_key_data(sessions_hash_, &in, data) != 0) return *why = NatFail::table_full, kNone;
     if (rte_hash_add_key_data(sessions_hash_, &out, data) != 0) {
@@ -232,6 +237,8 @@ uint32_t Nat::create_outbound(const Flow& f, uint32_t outside_ip, uint32_t now, 
 
 uint32_t Nat::create_inbound_eif(const Flow& f, uint32_t now, NatFail* why) {
     *why = NatFail::none;
+    const uint32_t existing = lookup(outside_key(f.proto, f.src, f.sport, f.dport, f.dst));
+    if (existing != kNone) return existing;
     PortAllocator* a = allocator(f.proto);
     if (!a) return kNone;
     const uint32_t m = a->owner(f.dport);
@@ -252,6 +259,8 @@ uint32_t Nat::create_inbound_eif(const Flow& f, uint32_t now, NatFail* why) {
 uint32_t Nat::create_forward(const Flow& f, uint32_t target, uint16_t target_port, uint16_t forward_id,
                              uint32_t now, NatFail* why) {
     *why = NatFail::none;
+    const uint32_t existing = lookup(outside_key(f.proto, f.src, f.sport, f.dport, f.dst));
+    if (existing != kNone) return existing;
     Session s = new_session(f, SessionKind::forward, now);
     s.client_ip = target;
     s.client_port = target_port;
@@ -265,6 +274,8 @@ uint32_t Nat::create_forward(const Flow& f, uint32_t target, uint16_t target_por
 
 uint32_t Nat::create_track(const Flow& f, uint32_t now, NatFail* why) {
     *why = NatFail::none;
+    const uint32_t existing = lookup(inside_key(f.proto, f.src, f.sport, f.dst, f.dport));
+    if (existing != kNone) return existing;
     Session s = new_session(f, SessionKind::track, now);
     s.client_ip = f.src;
     s.client_port = f.sport;

@@ -10,7 +10,8 @@
 // A session is found by either of two keys in one rte_hash, inserted together
 // or not at all:
 //   inside  (dir 0): client, remote, client port, remote port, proto
-//   outside (dir 1): remote, 0, remote port, outside port, proto
+//   outside (dir 1): remote, outside address, remote port, outside port, proto
+// (the outside address is wan-ip, or lan-ip for `hairpin source lan`).
 // ICMP queries put the identifier where the port is; protocols without ports
 // (GRE, ESP, SCTP...) are translated by address only, keyed on (client,
 // remote, proto), so one client per remote and protocol at a time.
@@ -107,7 +108,7 @@ struct NatParams {
     uint64_t seed = 1;
 };
 
-enum class NatFail : uint8_t { none, table_full, client_cap, ports_exhausted, portless_busy };
+enum class NatFail : uint8_t { none, table_full, client_cap, ports_exhausted, portless_busy, collision };
 
 class Nat {
 public:
@@ -153,6 +154,7 @@ public:
     uint32_t active() const { return active_; }
     uint32_t active_by_proto(uint8_t proto) const;
     uint32_t capacity() const { return params_.capacity; }
+    bool in_use(uint32_t id) const { return sessions_[id].in_use; }
     const NatParams& params() const { return params_; }
     uint16_t mapping_port(uint32_t mapping) const;
 

@@ -96,6 +96,11 @@ FlowKind flow_of(const Ipv4Hdr* ip, uint16_t ip_len, Flow* f) {
     return ports_of(ip, ip_len, f);
 }
 
+bool icmp_checksum_ok(const Ipv4Hdr* ip, uint16_t ip_len) {
+    const unsigned hl = ip->header_len();
+    return csum_fold(csum_partial(l4_of(ip), ip_len - hl)) == 0xffff;
+}
+
 bool icmp_error_inner_flow(const Ipv4Hdr* ip, uint16_t ip_len, Flow* inner) {
     const unsigned hl = ip->header_len();
     if (ip_len < hl + sizeof(IcmpHdr) + sizeof(Ipv4Hdr)) return false;

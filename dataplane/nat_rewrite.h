@@ -32,6 +32,10 @@ enum class FlowKind : uint8_t {
 // The transport header offset is ip->header_len().
 FlowKind flow_of(const Ipv4Hdr* ip, uint16_t ip_len, Flow* f);
 
+// Whether the ICMP message's checksum is right (RFC 5508 REQ-3: an error
+// with a bad checksum is dropped, not translated).
+bool icmp_checksum_ok(const Ipv4Hdr* ip, uint16_t ip_len);
+
 // For an ICMP error (flow_of said icmp_error): the embedded datagram's flow
 // as it was sent (src -> dst). False if it cannot be used: truncated below
 // IP + 8 bytes, a non-initial fragment, or itself an ICMP error (RFC 5508 REQ-3).

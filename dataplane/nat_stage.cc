@@ -60,7 +60,7 @@ bool key_for(Dir dir, FlowKind kind, const Ipv4Hdr* ip, uint16_t len, const Flow
         return true;
     }
     case FlowKind::icmp_error:
-        if (!icmp_error_inner_flow(ip, len, &in)) return false;
+        if (!icmp_error_inner_flow(ip, len, &in) || !icmp_checksum_ok(ip, len)) return false;
         if (dir == Dir::in) {  // about a datagram we sent: its source is our outside address
             if (in.src != f.dst) return false;
             *k = outside_key(in.proto, in.dst, in.dport, in.sport, in.src);

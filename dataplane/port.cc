@@ -22,6 +22,8 @@ bool port_start(uint16_t port_id, uint16_t queues, rte_mempool* pool, PortInfo* 
         return false;
     }
     rte_eth_conf conf{};
+    // Egress fragments are chains of two mbufs (header + data).
+    conf.txmode.offloads = dev.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
     if (queues > 1) {
         conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
         conf.rx_adv_conf.rss_conf.rss_hf =
@@ -43,6 +45,7 @@ bool port_start(uint16_t port_id, uint16_t queues, rte_mempool* pool, PortInfo* 
     rte_ether_addr mac;
     if ((rc = rte_eth_macaddr_get(port_id, &mac)) != 0) return *err = fail("cannot read the MAC", rc), false;
     info->port_id = port_id;
+    if (rte_eth_dev_get_mtu(port_id, &info->mtu) != 0) info->mtu = RTE_ETHER_MTU;
     std::copy(mac.addr_bytes, mac.addr_bytes + 6, info->mac);
     return true;
 }

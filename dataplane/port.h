@@ -15,7 +15,7 @@ namespace ipshare {
 bool port_start(uint16_t port_id, uint16_t queues, rte_mempool* pool, PortInfo* info, std::string* err);
 void port_stop(uint16_t port_id);
 
-// "up 10 Gbps full-duplex" / "down".
+// "up 10000 Mbps full-duplex" / "down".
 std::string port_link_text(uint16_t port_id);
 
 }  // namespace ipshare

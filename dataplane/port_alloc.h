@@ -2,7 +2,7 @@
 // query ids) over the reserved range `napt ports LO-HI`.
 //
 //  - Port preservation: a client's own port is kept when it is inside the
-//    range and free (RFC 4787 REQ-1 remark, RFC 6888 REQ-3 spirit).
+//    range and free (RFC 4787 section 4.2.1, "port preservation").
 //  - Otherwise a random free port: random start, then the next free one
 //    (RFC 6056 section 3.3.1, "simple port randomization").
 //  - A port is never given to two live mappings (RFC 4787 REQ-3), and a

@@ -9,9 +9,10 @@
 //   established --FIN in---> fin_in  --FIN out-> fin_both
 //   any --RST--> rst;   fin_both / rst --SYN--> syn_out / syn_in (reopen)
 //
-// Timeouts: `established` uses tcp-established (RFC 5382 REQ-5: at least
-// 2 h 4 min, default 7440 s); every other state uses tcp-transitory
-// (RFC 5382 REQ-5 / RFC 6146: 4 min, default 240 s).
+// Timeouts: `established` and the half-closed states (`fin_out`, `fin_in`:
+// data may still flow the other way) use tcp-established (RFC 5382 REQ-5: at
+// least 2 h 4 min, default 7440 s), as RFC 6146's V4/V6 FIN RCV states do;
+// every other state uses tcp-transitory (4 min, default 240 s).
 #pragma once
 
 #include <cstdint>
@@ -26,6 +27,9 @@ enum class Dir : uint8_t { out, in };  // out: LAN client -> internet; in: inter
 
 TcpState tcp_next(TcpState s, Dir d, uint8_t tcp_flags);
 
-inline bool tcp_is_established(TcpState s) { return s == TcpState::established; }
+// Whether the state ages with tcp-established (else tcp-transitory).
+inline bool tcp_is_established(TcpState s) {
+    return s == TcpState::established || s == TcpState::fin_out || s == TcpState::fin_in;
+}
 
 }  // namespace ipshare

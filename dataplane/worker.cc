@@ -20,6 +20,8 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
+#include <algorithm>
+
 #include "stages.h"
 
 namespace ipshare {
@@ -58,6 +60,8 @@ void process_burst(WorkerCtx& w, const Tables& t, Zone in, rte_mbuf** pkts, uint
     b.actions = 0;
     for (uint16_t i = 0; i < n; ++i) b.m[i] = pkts[i];
     w.counters->port[idx(in)].rx.add(n);
+    if (w.capture)
+        if (rte_ring* r = (*w.capture)[idx(in)].load(std::memory_order_relaxed)) capture_copy(r, pkts, n);
 
     stage_classify(b, t, w);
     stage_arp(b, t, w);
@@ -102,6 +106,23 @@ void drain_refeed(WorkerCtx& w) {
     }
 }
 
+void serve_mailbox(WorkerCtx& w, const Tables& t) {
+    Mailbox& mb = *w.mailbox;
+    Nat& nat = *w.nat;
+    const uint32_t end = std::min(nat.capacity(), mb.cursor + Mailbox::kSlotsPerRound);
+    for (uint32_t id = mb.cursor; id < end; ++id) {
+        if (!nat.in_use(id)) continue;
+        const Session& s = nat.at(id);
+        if (!mb.query.matches(s)) continue;
+        if (mb.query.dead_forwards && (s.kind != SessionKind::forward || t.forwards.live(s.forward_id))) continue;
+        ++mb.matched;
+        if (mb.op == Mailbox::Op::list && mb.out_count < mb.out_capacity) mb.out[mb.out_count++] = s;
+        if (mb.op == Mailbox::Op::flush) nat.remove(id, w.now_s);
+    }
+    mb.cursor = end;
+    if (end == nat.capacity()) mb.state.store(Mailbox::kDone, std::memory_order_release);
+}
+
 int worker_loop(WorkerCtx& w) {
     rte_rcu_qsbr_thread_register(w.qsbr, w.index);
     rte_rcu_qsbr_thread_online(w.qsbr, w.index);
@@ -123,6 +144,7 @@ int worker_loop(WorkerCtx& w) {
         drain_inject(w);
         w.tx.flush_all(*w.counters);
         if (w.nat) expire_sessions(w, *t, kExpiryBudget);
+        if (w.mailbox && w.mailbox->state.load(std::memory_order_acquire) == Mailbox::kPosted) serve_mailbox(w, *t);
         rte_rcu_qsbr_quiescent(w.qsbr, w.index);
         (busy ? w.counters->busy_polls : w.counters->idle_polls).add();
     }

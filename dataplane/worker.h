@@ -7,7 +7,9 @@
 #include <cstdint>
 
 #include "counters.h"
+#include "capture_tap.h"
 #include "frag.h"
+#include "mailbox.h"
 #include "nat.h"
 #include "neighbour.h"
 #include "ratelimit.h"
@@ -22,6 +24,7 @@ namespace ipshare {
 
 struct PortInfo {
     uint16_t port_id = 0;
+    uint16_t mtu = 1500;
     uint8_t mac[6] = {};
 };
 
@@ -49,6 +52,8 @@ struct WorkerCtx {
     Counters* counters = nullptr;
     const std::atomic<bool>* stop = nullptr;
 
+    Mailbox* mailbox = nullptr;       // requests from the control thread (mailbox.h)
+    CaptureRings* capture = nullptr;  // copies of a port's traffic, when set (capture_tap.h)
     Nat* nat = nullptr;       // this worker's sessions
     FragTable* frags = nullptr;       // this worker's fragment verdicts (frag.h)
     rte_ring* refeed_ring = nullptr;  // own: fragments released by frag, ready to route
@@ -66,6 +71,9 @@ void drain_inject(WorkerCtx& w);
 // Datagrams decided earlier (MbufMeta: out zone, next hop, ingress zone) that
 // still need the neighbour and tx stages: released fragments.
 void drain_refeed(WorkerCtx& w);
+
+// Serves a posted mailbox request, a bounded number of session slots a round.
+void serve_mailbox(WorkerCtx& w, const Tables& t);
 
 // The poll loop, until *stop. Returns 0.
 int worker_loop(WorkerCtx& w);

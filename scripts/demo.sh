@@ -63,9 +63,11 @@ heading "Starting ipshare"
 "${TOPO[@]}" config >"$work/ipshare.conf"
 sed 's/^/  | /' "$work/ipshare.conf"
 # shellcheck disable=SC2054  # the commas belong to DPDK arguments
-cmd=(ip netns exec ipsh-router "$BIN" -l 0,1 --no-huge -m 512 --no-pci --file-prefix "$prefix"
-     --vdev net_af_packet0,iface=wan0 --vdev net_af_packet1,iface=lan0 --vdev net_af_packet2,iface=dmz0
-     -- --config "$work/ipshare.conf")
+af=framesz=16384,blocksz=16384   # room for datagrams the kernel reassembles (af_packet defrag)
+cmd=(ip netns exec ipsh-router "$BIN" -l 0,1 --no-huge -m 1024 --no-pci --file-prefix "$prefix"
+     --vdev "net_af_packet0,iface=wan0,$af" --vdev "net_af_packet1,iface=lan0,$af"
+     --vdev "net_af_packet2,iface=dmz0,$af"
+     -- --config "$work/ipshare.conf" --socket "$work/ipshare.sock" --mbuf-size 16512)
 echo "  \$ ${cmd[*]}"
 "${cmd[@]}" >"$work/stdout" 2>"$work/stderr" &
 daemon_pid=$!

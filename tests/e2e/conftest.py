@@ -129,6 +129,7 @@ class Router:
         self.mode = mode
         self.daemon = None
         self.deaths = []
+        self.config_text = T.DEFAULT_CONFIG  # what start() runs the daemon with
 
     @property
     def is_ipshare(self):
@@ -136,7 +137,7 @@ class Router:
 
     def start(self):
         if self.is_ipshare:
-            self.daemon = T.Daemon().start(timeout=30)
+            self.daemon = T.Daemon(config_text=self.config_text).start(timeout=30)
 
     def stop(self, sig=signal.SIGINT):
         if self.daemon is not None:
@@ -147,6 +148,23 @@ class Router:
     def counters(self):
         assert self.is_ipshare, "counters exist only in ipshare mode"
         return self.daemon.counters()
+
+    @contextlib.contextmanager
+    def configured(self, extra_lines):
+        """Run the daemon with the default configuration plus extra_lines for
+        the duration of the block (a restart), then with the default again.
+        Yields self; ipshare mode only."""
+        assert self.is_ipshare, "configurations exist only in ipshare mode"
+        self.daemon.stop()
+        self.config_text = T.DEFAULT_CONFIG + extra_lines.strip("\n") + "\n"
+        try:
+            self.start()
+            yield self
+        finally:
+            if self.daemon is not None:
+                self.daemon.stop()
+            self.config_text = T.DEFAULT_CONFIG
+            self.start()
 
     @contextlib.contextmanager
     def stopped(self, sig=signal.SIGTERM):

@@ -12,12 +12,21 @@ Commands:
   sniff      --iface I [--timeout T]           every frame seen on I, in and out
   l2xchg     --iface I --frame HEX [--ethertype 0x0806] [--timeout T] [--linger L]
              send one Ethernet frame, collect frames of that ethertype
-  send-ip    --packet HEX [--count N] [--interval S]
-             send a complete IPv4 packet as given (raw socket, IP_HDRINCL)
+  send-ip    --packet HEX [--packet HEX ...] [--count N] [--interval S]
+             send complete IPv4 packets as given, in the order given (raw
+             socket, IP_HDRINCL)
   tcp-server --port P [--bind A] [--timeout T]  accept one connection, echo
   tcp-client --dst A --port P [--bind-port BP] [--timeout T]
   udp-server --port P [--bind A] [--timeout T]  answer one datagram
   udp-client --dst A --port P [--bind-port BP] [--timeout T]
+  udp-echo   --port P [--port P ...] [--timeout T]
+             echo every datagram verbatim; one JSON line per datagram
+  tcp-echo   --port P [--timeout T]  like tcp-server, for any number of
+             connections at once; one JSON line per connection
+  tcp-many   --dst A --port P --count N [--parallel K] [--timeout T]
+             N connections (connect, send a line, read the echo, close)
+  udp-agent  [--timeout T]   UDP sockets driven by JSON commands on stdin,
+             one JSON answer per command (see cmd_udp_agent)
 """
 
 import argparse
@@ -87,14 +96,14 @@ def cmd_l2xchg(a):
 
 
 def cmd_send_ip(a):
-    pkt = bytes.fromhex(a.packet)
-    dst = socket.inet_ntoa(pkt[16:20])
+    pkts = [bytes.fromhex(h) for h in a.packet]
     s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
     for i in range(a.count):
         if i:
             time.sleep(a.interval)
-        s.sendto(pkt, (dst, 0))
-    out({"sent": a.count})
+        for pkt in pkts:
+            s.sendto(pkt, (socket.inet_ntoa(pkt[16:20]), 0))
+    out({"sent": a.count * len(pkts)})
 
 
 def cmd_tcp_server(a):
@@ -187,6 +196,221 @@ def cmd_udp_client(a):
     return 1
 
 
+def cmd_udp_echo(a):
+    socks = []
+    for port in a.port:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        s.bind((a.bind, port))
+        socks.append(s)
+    ready()
+    deadline = time.monotonic() + a.timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        r, _, _ = select.select(socks, [], [], min(left, 0.5))
+        for s in r:
+            data, peer = s.recvfrom(65535)
+            try:
+                s.sendto(data, peer)
+            except OSError as e:
+                out({"port": s.getsockname()[1], "peer": list(peer), "error": str(e)})
+                continue
+            out({"port": s.getsockname()[1], "peer": list(peer), "len": len(data),
+                 "head": data[:48].decode("latin-1")})
+    out({"end": True})
+
+
+def cmd_tcp_echo(a):
+    import threading
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((a.bind, a.port))
+    ls.listen(512)
+    ready()
+    lock = threading.Lock()
+
+    def serve(c, peer):
+        c.settimeout(10)
+        data = b""
+        try:
+            while not data.endswith(b"\n"):
+                chunk = c.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            c.sendall(b"echo:" + data)
+        except OSError:
+            pass
+        finally:
+            local = c.getsockname()
+            c.close()
+        with lock:
+            out({"peer": list(peer), "local": list(local), "data": data.decode(errors="replace")})
+
+    deadline = time.monotonic() + a.timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        r, _, _ = select.select([ls], [], [], min(left, 0.5))
+        if not r:
+            continue
+        c, peer = ls.accept()
+        threading.Thread(target=serve, args=(c, peer), daemon=True).start()
+    out({"end": True})
+
+
+def cmd_tcp_many(a):
+    import threading
+    lock = threading.Lock()
+    res = {"ok": 0, "failed": 0, "errors": [], "locals": []}
+    todo = list(range(a.count))
+    deadline = time.monotonic() + a.timeout
+
+    def one(i):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.settimeout(max(0.5, min(10.0, deadline - time.monotonic())))
+        try:
+            s.connect((a.dst, a.port))
+            local = s.getsockname()
+            msg = ("conn %d from %s:%d\n" % (i, local[0], local[1])).encode()
+            s.sendall(msg)
+            reply = b""
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                reply += chunk
+            if reply != b"echo:" + msg:
+                raise ValueError("bad echo %r" % reply[:80])
+            return local[1], None
+        except (OSError, ValueError) as e:
+            return None, "%d: %s: %s" % (i, type(e).__name__, e)
+        finally:
+            s.close()
+
+    def worker():
+        while time.monotonic() < deadline:
+            with lock:
+                if not todo:
+                    return
+                i = todo.pop()
+            port, err = one(i)
+            with lock:
+                if err is None:
+                    res["ok"] += 1
+                    res["locals"].append(port)
+                else:
+                    res["failed"] += 1
+                    if len(res["errors"]) < 5:
+                        res["errors"].append(err)
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(a.parallel)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(max(0.1, deadline - time.monotonic()))
+    with lock:
+        res["not_started"] = len(todo)
+        out(res)
+    return 0 if res["ok"] == a.count else 1
+
+
+def cmd_udp_agent(a):
+    """UDP sockets driven by one JSON command per stdin line; one JSON answer
+    per command (always with "ok"). Datagrams are payload `token` padded with
+    '.' to `len` bytes. Commands (name: a socket's label):
+      {"op": "open", "name": N, "bind_port": P, "connect": [A, P] or null}
+      {"op": "xchg", "name": N, "dst": A, "port": P, "token": T, "len": L, "timeout": S}
+           send, until a datagram from (A, P) comes back (resent every 0.5 s)
+      {"op": "send", "name": N, "dst": A, "port": P, "token": T, "len": L}
+      {"op": "recv", "name": N, "timeout": S}   every datagram until S passes
+      {"op": "close", "name": N}
+    Received datagrams are reported as {"from": [A, P], "len": L, "head": H,
+    "data_ok": payload equals what was sent with that token}; a socket error
+    (ECONNREFUSED on a connected socket) as {"error": NAME, "errno": E}.
+    """
+    import errno as errno_mod
+    socks = {}
+    sent = {}
+
+    def payload(token, length):
+        b = token.encode()
+        return b + b"." * max(0, length - len(b))
+
+    def describe(data, peer):
+        head = data[:48].decode("latin-1")
+        token = head.split(".")[0]
+        return {"from": list(peer), "len": len(data), "head": head,
+                "data_ok": sent.get(token) == data}
+
+    def recv_some(s, until, stop_on=None):
+        got = []
+        while True:
+            left = until - time.monotonic()
+            if left <= 0:
+                return got
+            r, _, _ = select.select([s], [], [], left)
+            if not r:
+                continue
+            try:
+                data, peer = s.recvfrom(65535)
+            except OSError as e:
+                got.append({"error": errno_mod.errorcode.get(e.errno, str(e.errno)), "errno": e.errno})
+                continue
+            got.append(describe(data, peer))
+            if stop_on and stop_on(peer):
+                return got
+
+    ready()
+    for line in sys.stdin:
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            c = json.loads(line)
+            op = c["op"]
+            if op == "open":
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+                s.bind(("0.0.0.0", c.get("bind_port", 0)))
+                if c.get("connect"):
+                    s.connect(tuple(c["connect"]))
+                socks[c["name"]] = s
+                out({"ok": True, "local": list(s.getsockname())})
+            elif op in ("xchg", "send"):
+                s = socks[c["name"]]
+                data = payload(c["token"], c.get("len", 0))
+                sent[c["token"]] = data
+                dst = (c["dst"], c["port"])
+                if op == "send":
+                    s.sendto(data, dst)
+                    out({"ok": True})
+                    continue
+                until = time.monotonic() + c.get("timeout", 5)
+                got, tries = [], 0
+                while time.monotonic() < until and not any(g.get("from") == list(dst) for g in got):
+                    s.sendto(data, dst)
+                    tries += 1
+                    got += recv_some(s, min(until, time.monotonic() + 0.5), lambda p: p == dst)
+                replies = [g for g in got if g.get("from") == list(dst)]
+                out({"ok": bool(replies), "tries": tries, "reply": replies[0] if replies else None,
+                     "received": got})
+            elif op == "recv":
+                got = recv_some(socks[c["name"]], time.monotonic() + c.get("timeout", 1))
+                out({"ok": True, "received": got})
+            elif op == "close":
+                socks.pop(c["name"]).close()
+                out({"ok": True})
+            else:
+                out({"ok": False, "error": "unknown op %r" % op})
+        except Exception as e:  # report, keep serving
+            out({"ok": False, "error": "%s: %s" % (type(e).__name__, e)})
+    return 0
+
+
 def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     p = argparse.ArgumentParser()
@@ -206,7 +430,7 @@ def main():
     s.set_defaults(fn=cmd_l2xchg)
 
     s = sub.add_parser("send-ip")
-    s.add_argument("--packet", required=True)
+    s.add_argument("--packet", required=True, action="append")
     s.add_argument("--count", type=int, default=1)
     s.add_argument("--interval", type=float, default=0.05)
     s.set_defaults(fn=cmd_send_ip)
@@ -225,6 +449,30 @@ def main():
         s.add_argument("--bind-port", type=int, default=0)
         s.add_argument("--timeout", type=float, default=5)
         s.set_defaults(fn=fn)
+
+    s = sub.add_parser("udp-echo")
+    s.add_argument("--port", type=int, required=True, action="append")
+    s.add_argument("--bind", default="0.0.0.0")
+    s.add_argument("--timeout", type=float, default=60)
+    s.set_defaults(fn=cmd_udp_echo)
+
+    s = sub.add_parser("tcp-echo")
+    s.add_argument("--port", type=int, required=True)
+    s.add_argument("--bind", default="0.0.0.0")
+    s.add_argument("--timeout", type=float, default=60)
+    s.set_defaults(fn=cmd_tcp_echo)
+
+    s = sub.add_parser("tcp-many")
+    s.add_argument("--dst", required=True)
+    s.add_argument("--port", type=int, required=True)
+    s.add_argument("--count", type=int, required=True)
+    s.add_argument("--parallel", type=int, default=8)
+    s.add_argument("--timeout", type=float, default=60)
+    s.set_defaults(fn=cmd_tcp_many)
+
+    s = sub.add_parser("udp-agent")
+    s.add_argument("--timeout", type=float, default=120)
+    s.set_defaults(fn=cmd_udp_agent)
 
     a = p.parse_args()
     # a hard stop whatever happens inside

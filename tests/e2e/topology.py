@@ -20,7 +20,8 @@ Linux reference router instead (proxy ARP, policy-free routes, nftables
 masquerade for the LAN).
 
 Library: up(), down(), configure_kernel_router(), Daemon (start/stop ipshare,
-counters()), Sniffer, helpers to run things inside a namespace.
+counters()), Sniffer, UdpAgent (UDP sockets driven step by step), helpers to
+run things inside a namespace.
 CLI:     topology.py up [--router none|kernel] | down | status | config
 
 Every name created here starts with PREFIX (default `ipsh-`, override with
@@ -356,8 +357,9 @@ class Background:
     """A long-running command in a namespace whose stdout is read by a thread.
     If ready_line is given, start() waits (bounded) until that line appears."""
 
-    def __init__(self, ns, cmd, ready_line=None, ready_timeout=10.0, name=None):
+    def __init__(self, ns, cmd, ready_line=None, ready_timeout=10.0, name=None, stdin_pipe=False):
         self.ns, self.cmd, self.ready_line = ns, list(cmd), ready_line
+        self.stdin_pipe = stdin_pipe
         self.ready_timeout = ready_timeout
         self.name = name or cmd[0]
         self.lines = []
@@ -369,7 +371,8 @@ class Background:
     def start(self):
         full = ["ip", "netns", "exec", self.ns] + [str(c) for c in self.cmd]
         log(" ".join(full))
-        self.proc = subprocess.Popen(full, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        self.proc = subprocess.Popen(full, stdin=subprocess.PIPE if self.stdin_pipe else subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True, bufsize=1)
         self._t_out = threading.Thread(target=self._reader, args=(self.proc.stdout, self.lines, True),
                                        daemon=True)
@@ -419,6 +422,11 @@ class Background:
                     return None
                 self.cond.wait(min(left, 0.2))
 
+    def send_line(self, text):
+        """Write one line to the command's stdin (needs stdin_pipe=True)."""
+        self.proc.stdin.write(text.rstrip("\n") + "\n")
+        self.proc.stdin.flush()
+
     def wait(self, timeout):
         """Wait for exit (bounded); return the exit code or None."""
         try:
@@ -436,6 +444,11 @@ class Background:
     def stop(self, sig=signal.SIGTERM, timeout=5.0):
         if self.proc is None:
             return None
+        if self.stdin_pipe and self.proc.stdin and not self.proc.stdin.closed:
+            try:
+                self.proc.stdin.close()
+            except OSError:
+                pass
         if self.proc.poll() is None:
             try:
                 self.proc.send_signal(sig)
@@ -464,6 +477,64 @@ def server(ns, kind, port, timeout=10, bind="0.0.0.0"):
     """Start a one-shot tcp-server/udp-server (nshelper) in ns; returns Background."""
     return Background(ns, [PY, HELPER, kind, "--port", port, "--bind", bind, "--timeout", timeout],
                       ready_line="ready", name=f"{kind}:{port}").start()
+
+
+class UdpAgent:
+    """UDP sockets in a namespace, driven command by command (nshelper
+    udp-agent): each call writes one JSON command and waits (bounded) for its
+    JSON answer. Use as a context manager, or call stop()."""
+
+    def __init__(self, ns, timeout=120):
+        self.ns = ns
+        self.bg = Background(ns, [PY, HELPER, "udp-agent", "--timeout", timeout], ready_line="ready",
+                             name="udp-agent", stdin_pipe=True)
+        self._next = 0
+
+    def start(self):
+        if self.bg.proc is None:
+            self.bg.start()
+            with self.bg.cond:
+                self._next = len(self.bg.lines)
+        return self
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def stop(self):
+        self.bg.stop()
+
+    def cmd(self, op, wait=None, **kw):
+        kw["op"] = op
+        self.bg.send_line(json.dumps(kw))
+        wait = wait if wait is not None else float(kw.get("timeout", 0)) + 10
+        i = self.bg.wait_line(lambda ln: ln.startswith("{"), wait, start=self._next)
+        if i is None:
+            raise CmdError(f"udp-agent in {self.ns}: no answer to {kw} within {wait}s "
+                           f"(exit {self.bg.returncode})\n{self.bg.stderr}")
+        self._next = i + 1
+        with self.bg.cond:
+            return json.loads(self.bg.lines[i])
+
+    def open(self, name, bind_port=0, connect=None):
+        r = self.cmd("open", name=name, bind_port=bind_port, connect=connect)
+        if not r["ok"]:
+            raise CmdError(f"udp-agent in {self.ns}: open {name} port {bind_port}: {r['error']}")
+        return tuple(r["local"])
+
+    def xchg(self, name, dst, port, token, length=0, timeout=5):
+        return self.cmd("xchg", name=name, dst=dst, port=port, token=token, len=length, timeout=timeout)
+
+    def send(self, name, dst, port, token, length=0):
+        return self.cmd("send", name=name, dst=dst, port=port, token=token, len=length)
+
+    def recv(self, name, timeout=1.0):
+        return self.cmd("recv", name=name, timeout=timeout)["received"]
+
+    def close(self, name):
+        return self.cmd("close", name=name)
 
 
 class Sniffer:
@@ -534,6 +605,8 @@ def ipshare_binary():
 
 COUNTER_PORT_RE = re.compile(r"^port (\S+) rx (\d+) tx (\d+) dropped (\d+)\s*$")
 COUNTER_DROP_RE = re.compile(r"^drop (\S+) (\d+)\s*$")
+COUNTER_NAT_ACTIVE_RE = re.compile(r"^nat_active (\S+) (\d+)\s*$")
+COUNTER_VALUE_RE = re.compile(r"^(\w+) (\d+)\s*$")  # nat_created N, icmp_sent N, ...
 END_COUNTERS = "ipshare: end counters"
 READY = "ipshare: ready"
 
@@ -542,6 +615,8 @@ class Counters:
     def __init__(self, lines):
         self.ports = {}
         self.drops = {}
+        self.values = {}      # single-valued lines: nat_created, nat_expired, icmp_sent...
+        self.nat_active = {}  # nat_active tcp|udp|icmp|other
         self.lines = lines
         for ln in lines:
             m = COUNTER_PORT_RE.match(ln)
@@ -552,15 +627,40 @@ class Counters:
             m = COUNTER_DROP_RE.match(ln)
             if m:
                 self.drops[m.group(1)] = int(m.group(2))
+                continue
+            m = COUNTER_NAT_ACTIVE_RE.match(ln)
+            if m:
+                self.nat_active[m.group(1)] = int(m.group(2))
+                continue
+            m = COUNTER_VALUE_RE.match(ln)
+            if m:
+                self.values[m.group(1)] = int(m.group(2))
 
     def drop(self, reason):
         return self.drops.get(reason, 0)
+
+    def value(self, name):
+        """A single-valued line (nat_created...); KeyError when not printed."""
+        if name not in self.values:
+            raise KeyError(f"counter {name!r} not in the dump (have {sorted(self.values)})")
+        return self.values[name]
+
+    def active(self, proto=None):
+        """nat_active for one protocol, or the sum over all."""
+        if not self.nat_active:
+            raise KeyError("no 'nat_active' line in the dump")
+        if proto is None:
+            return sum(self.nat_active.values())
+        if proto not in self.nat_active:
+            raise KeyError(f"'nat_active {proto}' not in the dump (have {sorted(self.nat_active)})")
+        return self.nat_active[proto]
 
     def __repr__(self):
         return f"Counters(ports={self.ports}, drops={ {k: v for k, v in self.drops.items() if v} })"
 
 
 _daemon_seq = 0
+AF_PACKET_FRAME = 16384
 
 
 class Daemon:
@@ -583,13 +683,22 @@ class Daemon:
         self.bg = None
         self.final_counters = None
 
+    @property
+    def socket_path(self):
+        """The daemon's control socket (ipsharectl --socket), in this daemon's temp dir."""
+        return os.path.join(self.tmp, "ipshare.sock")
+
     def argv(self):
-        return [str(self.binary), "-l", self.lcores, "--no-huge", "-m", "512", "--no-pci",
+        # af_packet hands over datagrams the kernel reassembled (its fanout
+        # uses PACKET_FANOUT_FLAG_DEFRAG): 16 KB frames and buffers to match.
+        af = f",framesz={AF_PACKET_FRAME},blocksz={AF_PACKET_FRAME}"
+        return [str(self.binary), "-l", self.lcores, "--no-huge", "-m", "1024", "--no-pci",
                 "--file-prefix", self.file_prefix,
-                "--vdev", f"net_af_packet0,iface={R_WAN}",
-                "--vdev", f"net_af_packet1,iface={R_LAN}",
-                "--vdev", f"net_af_packet2,iface={R_DMZ}",
-                "--", "--config", self.config_path]
+                "--vdev", f"net_af_packet0,iface={R_WAN}{af}",
+                "--vdev", f"net_af_packet1,iface={R_LAN}{af}",
+                "--vdev", f"net_af_packet2,iface={R_DMZ}{af}",
+                "--", "--config", self.config_path, "--socket", self.socket_path,
+                "--mbuf-size", str(AF_PACKET_FRAME + 128)]
 
     def start(self, wait_ready=True, timeout=30.0):
         if not self.binary.exists():

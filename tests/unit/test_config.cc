@@ -224,10 +224,6 @@ TEST(ConfigLexical, EmptyTextIsMissingPorts) { expect_error("", 0, "missing 'por
 
 TEST(ConfigErrors, UnknownStatement) { expect_error(ref_plus("frobnicate 1 2"), 10, "unknown statement 'frobnicate'"); }
 
-TEST(ConfigErrors, ForwardAndFilterAreNotYetStatements) {
-    expect_error(ref_plus("forward tcp 8080 to 192.168.1.20"), 10, "unknown statement 'forward'");
-    expect_error(ref_plus("filter drop"), 10, "unknown statement 'filter'");
-}
 
 TEST(ConfigErrors, MissingArgument) {
     expect_error(ref_with(1, "port wan"), 1, "missing argument after 'port wan'");
@@ -599,6 +595,690 @@ TEST(ConfigApply, ConfigUnchangedOnError) {
     EXPECT_EQ(c.wan_line, 5);
 }
 
+// ---------------------------------------------------------------- forward
+
+// apply_statement must succeed.
+void apply_ok(Config& c, const std::string& statement, int line = 0) {
+    const auto e = apply_statement(c, statement, line);
+    EXPECT_FALSE(e.has_value()) << statement << ": " << e.value_or("");
+}
+
+// apply_statement must fail with exactly `message` and leave `c` unchanged.
+void apply_fails(Config& c, const std::string& statement, const std::string& message) {
+    const Config before = c;
+    EXPECT_EQ(apply_statement(c, statement, 0), message) << statement;
+    EXPECT_EQ(c, before) << statement;
+}
+
+TEST(ConfigForward, SinglePortToOtherPort) {
+    const Config c = must_parse(ref_plus("forward tcp 8080 to 192.168.1.101 port 80"));
+    ASSERT_EQ(c.forwards.size(), 1u);
+    const Forward& f = c.forwards[0];
+    EXPECT_EQ(f.protos, kProtoTcp);
+    EXPECT_EQ(f.ports, (PortRange{8080, 8080}));
+    EXPECT_EQ(f.target, ip("192.168.1.101"));
+    EXPECT_EQ(f.target_port, 80);
+    EXPECT_EQ(f.line, 10);
+    EXPECT_EQ(f.target_port_for(8080), 80);
+}
+
+TEST(ConfigForward, RangeToSamePorts) {
+    const Config c = must_parse(ref_plus("forward udp 27015-27020 to 192.168.1.102"));
+    ASSERT_EQ(c.forwards.size(), 1u);
+    const Forward& f = c.forwards[0];
+    EXPECT_EQ(f.protos, kProtoUdp);
+    EXPECT_EQ(f.ports, (PortRange{27015, 27020}));
+    EXPECT_EQ(f.target, ip("192.168.1.102"));
+    EXPECT_EQ(f.target_port, 0);
+    EXPECT_EQ(f.target_port_for(27017), 27017);
+}
+
+TEST(ConfigForward, RangeToOtherRange) {
+    const Config c = must_parse(ref_plus("forward tcp+udp 5000-5009 to 192.168.1.103 port 6000-6009"));
+    ASSERT_EQ(c.forwards.size(), 1u);
+    const Forward& f = c.forwards[0];
+    EXPECT_EQ(f.protos, kProtoTcp | kProtoUdp);
+    EXPECT_EQ(f.ports, (PortRange{5000, 5009}));
+    EXPECT_EQ(f.target, ip("192.168.1.103"));
+    EXPECT_EQ(f.target_port, 6000);
+    EXPECT_EQ(f.target_port_for(5000), 6000);
+    EXPECT_EQ(f.target_port_for(5009), 6009);
+}
+
+TEST(ConfigForward, SingleTargetPortStartsARange) {
+    const Config a = must_parse(ref_plus("forward tcp+udp 5000-5009 to 192.168.1.103 port 6000"));
+    const Config b = must_parse(ref_plus("forward tcp+udp 5000-5009 to 192.168.1.103 port 6000-6009"));
+    EXPECT_EQ(a, b);
+    EXPECT_EQ(a.forwards.at(0).target_port, 6000);
+}
+
+TEST(ConfigForward, TargetPortEqualToOutsideIsStoredAsZero) {
+    const Config a = must_parse(ref_plus("forward tcp 80 to 192.168.1.101 port 80"));
+    EXPECT_EQ(a.forwards.at(0).target_port, 0);
+    EXPECT_EQ(a, must_parse(ref_plus("forward tcp 80 to 192.168.1.101")));
+    const Config b = must_parse(ref_plus("forward udp 27015-27020 to 192.168.1.102 port 27015"));
+    EXPECT_EQ(b.forwards.at(0).target_port, 0);
+}
+
+TEST(ConfigForward, SeveralKeptInOrder) {
+    const Config c = must_parse(reference() +
+                                "forward tcp 8080 to 192.168.1.101 port 80\n"
+                                "forward udp 27015-27020 to 192.168.1.102\n"
+                                "forward tcp 53 to 192.168.1.103\n"
+                                "forward udp 53 to 192.168.1.104\n"
+                                "forward tcp 8000-8079 to 192.168.1.105\n");
+    ASSERT_EQ(c.forwards.size(), 5u);
+    EXPECT_EQ(c.forwards[0].ports.lo, 8080);
+    EXPECT_EQ(c.forwards[1].protos, kProtoUdp);
+    EXPECT_EQ(c.forwards[2].target, ip("192.168.1.103"));  // tcp 53 and udp 53: no shared protocol
+    EXPECT_EQ(c.forwards[3].target, ip("192.168.1.104"));
+    EXPECT_EQ(c.forwards[4].ports, (PortRange{8000, 8079}));  // adjacent to 8080, not overlapping
+    EXPECT_EQ(c.forwards[4].line, 14);
+}
+
+TEST(ConfigForward, FullPortRange) {
+    const Config c = must_parse(ref_with(7, "napt ports 1024-1087") + "forward tcp 1088-65535 to 192.168.1.101\n" +
+                                "forward udp 1 to 192.168.1.101 port 65535\n");
+    EXPECT_EQ(c.forwards.at(0).ports, (PortRange{1088, 65535}));
+    EXPECT_EQ(c.forwards.at(1).target_port, 65535);
+}
+
+TEST(ConfigForward, Protocol) {
+    expect_error(ref_plus("forward icmp 8080 to 192.168.1.101"), 10,
+                 "unknown forward protocol 'icmp' (expected tcp, udp or tcp+udp)");
+    expect_error(ref_plus("forward udp+tcp 8080 to 192.168.1.101"), 10, "unknown forward protocol 'udp+tcp'");
+    expect_error(ref_plus("forward TCP 8080 to 192.168.1.101"), 10, "unknown forward protocol 'TCP'");
+}
+
+TEST(ConfigForward, BadPort) {
+    for (const std::string bad : {"http", "80-", "-80", "080", "80-090", "1-2-3", "+80", "8O", "80--90"})
+        expect_error(ref_plus("forward tcp " + bad + " to 192.168.1.101"), 10,
+                     "bad port '" + bad + "' (expected PORT or LO-HI)");
+    expect_error(ref_plus("forward tcp 80 -90 to 192.168.1.101"), 10,
+                 "expected 'to' after 'forward tcp 80', got '-90'");
+    expect_error(ref_plus("forward tcp 8080 to 192.168.1.101 port http"), 10,
+                 "bad port 'http' (expected PORT or LO-HI)");
+}
+
+TEST(ConfigForward, PortBeyond65535) {
+    expect_error(ref_plus("forward tcp 65536 to 192.168.1.101"), 10, "forward port '65536' is beyond 65535");
+    expect_error(ref_plus("forward tcp 65000-99999999999 to 192.168.1.101"), 10,
+                 "forward port '65000-99999999999' is beyond 65535");
+}
+
+TEST(ConfigForward, PortRangeReversed) {
+    expect_error(ref_plus("forward tcp 90-80 to 192.168.1.101"), 10,
+                 "forward port range '90-80' is reversed (LO must not exceed HI)");
+}
+
+TEST(ConfigForward, OutsidePortZero) {
+    expect_error(ref_plus("forward tcp 0 to 192.168.1.101 port 80"), 10, "port 0 cannot be forwarded");
+    expect_error(ref_plus("forward udp 0-10 to 192.168.1.101"), 10, "port 0 cannot be forwarded");
+}
+
+TEST(ConfigForward, Syntax) {
+    expect_error(ref_plus("forward"), 10, "missing argument after 'forward'");
+    expect_error(ref_plus("forward tcp"), 10, "missing argument after 'forward tcp'");
+    expect_error(ref_plus("forward tcp 8080"), 10, "missing argument after 'forward tcp 8080'");
+    expect_error(ref_plus("forward tcp 8080 192.168.1.101"), 10,
+                 "expected 'to' after 'forward tcp 8080', got '192.168.1.101'");
+    expect_error(ref_plus("forward tcp 8080 to"), 10, "missing argument after 'forward tcp 8080 to'");
+    expect_error(ref_plus("forward tcp 8080 to 192.168.1"), 10, "bad address '192.168.1'");
+    expect_error(ref_plus("forward tcp 8080 to 192.168.1.101 80"), 10,
+                 "expected 'port' after 'forward tcp 8080 to 192.168.1.101', got '80'");
+    expect_error(ref_plus("forward tcp 8080 to 192.168.1.101 port"), 10,
+                 "missing argument after 'forward tcp 8080 to 192.168.1.101 port'");
+    expect_error(ref_plus("forward tcp 8080 to 192.168.1.101 port 80 extra"), 10, "unexpected 'extra' after statement");
+}
+
+TEST(ConfigForward, TargetRangeLength) {
+    expect_error(ref_plus("forward tcp+udp 5000-5009 to 192.168.1.103 port 6000-6008"), 10,
+                 "forward target port range '6000-6008' has 9 ports, the outside range 5000-5009 has 10");
+    expect_error(ref_plus("forward tcp 8080 to 192.168.1.101 port 80-81"), 10,
+                 "forward target port range '80-81' has 2 ports, the outside range 8080 has 1");
+}
+
+TEST(ConfigForward, TargetRangeBeyond65535) {
+    expect_error(ref_plus("forward tcp 5000-5009 to 192.168.1.103 port 65530"), 10,
+                 "forward target port range 65530-65539 goes beyond 65535");
+    expect_error(ref_plus("forward tcp 8080 to 192.168.1.101 port 65536"), 10,
+                 "forward target port '65536' is beyond 65535");
+    expect_error(ref_plus("forward tcp 5000-5009 to 192.168.1.103 port 65530-65539"), 10,
+                 "forward target port '65530-65539' is beyond 65535");
+}
+
+TEST(ConfigForward, TargetPortZeroOrReversed) {
+    expect_error(ref_plus("forward tcp 8080 to 192.168.1.101 port 0"), 10, "port 0 cannot be a forward target");
+    expect_error(ref_plus("forward tcp 5000-5009 to 192.168.1.103 port 6009-6000"), 10,
+                 "forward target port range '6009-6000' is reversed (LO must not exceed HI)");
+}
+
+TEST(ConfigForward, TargetNotALanHost) {
+    expect_error(ref_plus("forward tcp 8080 to 10.20.0.5"), 10,
+                 "forward target 10.20.0.5 is outside the lan subnet 192.168.1.0/24");
+    expect_error(ref_plus("forward tcp 8080 to 203.0.113.10"), 10,
+                 "forward target 203.0.113.10 is outside the lan subnet 192.168.1.0/24");
+    expect_error(ref_plus("forward tcp 8080 to 192.168.1.0"), 10,
+                 "forward target 192.168.1.0 is the network address of the lan subnet 192.168.1.0/24");
+    expect_error(ref_plus("forward tcp 8080 to 192.168.1.255"), 10,
+                 "forward target 192.168.1.255 is the broadcast address of the lan subnet 192.168.1.0/24");
+    expect_error(ref_plus("forward tcp 8080 to 192.168.1.1"), 10,
+                 "forward target 192.168.1.1 is lan-ip (the router itself)");
+}
+
+TEST(ConfigForward, OverlapSameProtocol) {
+    expect_error(reference() + "forward tcp 8000-8100 to 192.168.1.101\nforward tcp 8080 to 192.168.1.102\n", 11,
+                 "forward tcp 8080 overlaps forward tcp 8000-8100 (line 10)");
+    expect_error(reference() + "forward udp 53 to 192.168.1.101\nforward udp 53 to 192.168.1.101\n", 11,
+                 "forward udp 53 overlaps forward udp 53 (line 10)");
+}
+
+TEST(ConfigForward, TcpUdpOverlapsBoth) {
+    expect_error(
+        reference() + "forward tcp+udp 27000-27100 to 192.168.1.103\nforward udp 27015-27020 to 192.168.1.102\n", 11,
+        "forward udp 27015-27020 overlaps forward tcp+udp 27000-27100 (line 10)");
+    expect_error(reference() + "forward tcp 27100 to 192.168.1.102\nforward tcp+udp 27000-27100 to 192.168.1.103\n",
+                 11, "forward tcp+udp 27000-27100 overlaps forward tcp 27100 (line 10)");
+    // The overlap is reported against the first forward it meets.
+    expect_error(reference() +
+                     "forward udp 27015 to 192.168.1.102\n"
+                     "forward tcp 27016 to 192.168.1.102\n"
+                     "forward tcp+udp 27000-27100 to 192.168.1.103\n",
+                 12, "forward tcp+udp 27000-27100 overlaps forward udp 27015 (line 10)");
+}
+
+TEST(ConfigForward, OverlapsNaptPorts) {
+    expect_error(ref_plus("forward tcp 61000 to 192.168.1.101"), 10,
+                 "forward tcp 61000 overlaps the napt port range 61000-65535");
+    expect_error(ref_plus("forward udp 60000-61000 to 192.168.1.101"), 10,
+                 "forward udp 60000-61000 overlaps the napt port range 61000-65535");
+    // Checked after the whole file: the napt range may come later.
+    expect_error(ref_with(7, "forward tcp 50000 to 192.168.1.101") + "napt ports 49000-50000\n", 7,
+                 "forward tcp 50000 overlaps the napt port range 49000-50000");
+    const Config c = must_parse(ref_with(7, "forward tcp 61000 to 192.168.1.101") + "napt ports 50000-60999\n");
+    EXPECT_EQ(c.forwards.at(0).ports.lo, 61000);
+}
+
+TEST(ConfigForward, BuiltConfigChecked) {
+    Config c = reference_config();
+    c.forwards.push_back(Forward{kProtoTcp, PortRange{8080, 8080}, ip("192.168.1.101"), 80, 12});
+    EXPECT_FALSE(validate_config(c).has_value());
+    c.forwards[0].ports = PortRange{0, 10};
+    expect_invalid(c, 12, "port 0 cannot be forwarded");
+    c.forwards[0].ports = PortRange{90, 80};
+    expect_invalid(c, 12, "forward port range '90-80' is reversed (LO must not exceed HI)");
+    c.forwards[0].ports = PortRange{5000, 5009};
+    c.forwards[0].target_port = 65530;
+    expect_invalid(c, 12, "forward target port range 65530-65539 goes beyond 65535");
+    c.forwards[0].target_port = 0;
+    c.forwards[0].protos = 0;
+    expect_invalid(c, 12, "forward has no valid protocol (expected tcp, udp or tcp+udp)");
+    c.forwards[0].protos = 4;
+    expect_invalid(c, 12, "forward has no valid protocol");
+}
+
+// ---------------------------------------------------------------- hairpin
+
+TEST(ConfigHairpin, DefaultIsWan) {
+    const Config c = reference_config();
+    EXPECT_EQ(c.hairpin_source, HairpinSource::wan);
+    EXPECT_EQ(c.hairpin_line, 0);
+}
+
+TEST(ConfigHairpin, Parses) {
+    const Config lan = must_parse(ref_plus("hairpin source lan"));
+    EXPECT_EQ(lan.hairpin_source, HairpinSource::lan);
+    EXPECT_EQ(lan.hairpin_line, 10);
+    const Config wan = must_parse(ref_plus("hairpin source wan"));
+    EXPECT_EQ(wan.hairpin_source, HairpinSource::wan);
+    EXPECT_EQ(wan.hairpin_line, 10);
+    EXPECT_EQ(wan, reference_config());
+}
+
+TEST(ConfigHairpin, Errors) {
+    expect_error(ref_plus("hairpin source dmz"), 10, "unknown hairpin source 'dmz' (expected wan or lan)");
+    expect_error(ref_plus("hairpin lan"), 10, "expected 'source' after 'hairpin', got 'lan'");
+    expect_error(ref_plus("hairpin source"), 10, "missing argument after 'hairpin source'");
+    expect_error(ref_plus("hairpin source lan wan"), 10, "unexpected 'wan' after statement");
+    expect_error(reference() + "hairpin source lan\nhairpin source lan\n", 11,
+                 "duplicate 'hairpin source' (first at line 10)");
+}
+
+TEST(ConfigHairpin, LineZeroReplaces) {
+    Config c = must_parse(ref_plus("hairpin source lan"));
+    apply_ok(c, "hairpin source wan");
+    EXPECT_EQ(c.hairpin_source, HairpinSource::wan);
+    EXPECT_EQ(c.hairpin_line, 0);
+}
+
+// ---------------------------------------------------------------- filter
+
+TEST(ConfigFilter, AllOptions) {
+    const Config c = must_parse(
+        ref_plus("filter deny from wan to lan proto tcp src 198.51.100.0/24 dst 192.168.1.101/32 port 80 "
+                 "orig-dst 203.0.113.10/32 orig-port 8080"));
+    ASSERT_EQ(c.filters.size(), 1u);
+    const FilterRule& r = c.filters[0];
+    EXPECT_EQ(r.action, FilterAction::deny);
+    EXPECT_EQ(r.from, Zone::wan);
+    EXPECT_EQ(r.to, Zone::lan);
+    EXPECT_EQ(r.proto, 6);
+    EXPECT_EQ(r.src, (Ipv4Prefix{ip("198.51.100.0"), 24}));
+    EXPECT_EQ(r.dst, (Ipv4Prefix{ip("192.168.1.101"), 32}));
+    EXPECT_EQ(r.port, (PortRange{80, 80}));
+    EXPECT_EQ(r.orig_dst, (Ipv4Prefix{ip("203.0.113.10"), 32}));
+    EXPECT_EQ(r.orig_port, (PortRange{8080, 8080}));
+    EXPECT_EQ(r.line, 10);
+}
+
+TEST(ConfigFilter, NoOptions) {
+    const Config c = must_parse(ref_plus("filter reject from dmz to wan"));
+    ASSERT_EQ(c.filters.size(), 1u);
+    const FilterRule& r = c.filters[0];
+    EXPECT_EQ(r.action, FilterAction::reject);
+    EXPECT_EQ(r.from, Zone::dmz);
+    EXPECT_EQ(r.to, Zone::wan);
+    EXPECT_FALSE(r.proto.has_value());
+    EXPECT_FALSE(r.src.has_value());
+    EXPECT_FALSE(r.dst.has_value());
+    EXPECT_FALSE(r.port.has_value());
+    EXPECT_FALSE(r.orig_dst.has_value());
+    EXPECT_FALSE(r.orig_port.has_value());
+}
+
+TEST(ConfigFilter, OptionsInAnyOrder) {
+    const Config a = must_parse(ref_plus("filter allow from lan to dmz proto udp dst 203.0.113.10/32 port 53"));
+    const Config b = must_parse(ref_plus("filter allow from lan to dmz port 53 dst 203.0.113.10/32 proto udp"));
+    EXPECT_EQ(a, b);
+    EXPECT_EQ(b.filters.at(0).proto, 17);
+    EXPECT_EQ(b.filters.at(0).port, (PortRange{53, 53}));
+}
+
+TEST(ConfigFilter, Protocols) {
+    const Config c = must_parse(reference() +
+                                "filter allow from lan to wan proto icmp\n"
+                                "filter allow from lan to wan proto 6\n"
+                                "filter allow from lan to wan proto 47\n"
+                                "filter allow from lan to wan proto 0\n"
+                                "filter allow from lan to wan proto 255\n"
+                                "filter allow from lan to wan proto udp port 27015-27020\n");
+    ASSERT_EQ(c.filters.size(), 6u);
+    EXPECT_EQ(c.filters[0].proto, 1);
+    EXPECT_EQ(c.filters[1].proto, 6);  // the same rule as `proto tcp`
+    EXPECT_EQ(c.filters[2].proto, 47);
+    EXPECT_EQ(c.filters[3].proto, 0);
+    EXPECT_EQ(c.filters[4].proto, 255);
+    EXPECT_EQ(c.filters[5].port, (PortRange{27015, 27020}));
+    EXPECT_EQ(c.filters[5].line, 15);
+    // A numbered tcp allows ports.
+    EXPECT_EQ(must_parse(ref_plus("filter deny from wan to lan proto 6 orig-port 8080")).filters.at(0).orig_port,
+              (PortRange{8080, 8080}));
+}
+
+TEST(ConfigFilter, KeptInOrder) {
+    const Config c = must_parse(reference() +
+                                "filter deny from wan to lan orig-port 8080 proto tcp\n"
+                                "filter allow from wan to lan\n"
+                                "filter deny from wan to lan orig-port 8080 proto tcp\n");
+    ASSERT_EQ(c.filters.size(), 3u);  // repeats are kept: first match wins
+    EXPECT_EQ(c.filters[0].action, FilterAction::deny);
+    EXPECT_EQ(c.filters[1].action, FilterAction::allow);
+    EXPECT_EQ(c.filters[2], c.filters[0]);
+    EXPECT_EQ(c.filters[2].line, 12);
+}
+
+TEST(ConfigFilter, Syntax) {
+    expect_error(ref_plus("filter"), 10, "missing argument after 'filter'");
+    expect_error(ref_plus("filter drop from wan to lan"), 10,
+                 "unknown filter action 'drop' (expected allow, deny, reject or policy)");
+    expect_error(ref_plus("filter allow lan to wan"), 10, "expected 'from' after 'filter allow', got 'lan'");
+    expect_error(ref_plus("filter allow from lan wan"), 10, "expected 'to' after 'filter allow from lan', got 'wan'");
+    expect_error(ref_plus("filter allow from lan to"), 10, "missing argument after 'filter allow from lan to'");
+    expect_error(ref_plus("filter allow from lan to inet"), 10, "unknown zone 'inet' (expected wan, lan or dmz)");
+    expect_error(ref_plus("filter allow from lan to wan proto"), 10,
+                 "missing argument after 'filter allow from lan to wan proto'");
+}
+
+TEST(ConfigFilter, SameZone) {
+    expect_error(ref_plus("filter allow from lan to lan"), 10,
+                 "filter from lan to lan: from and to must be different zones");
+}
+
+TEST(ConfigFilter, UnknownOrRepeatedOption) {
+    expect_error(ref_plus("filter allow from lan to wan sport 80"), 10,
+                 "unknown filter option 'sport' (expected proto, src, dst, port, orig-dst or orig-port)");
+    expect_error(ref_plus("filter allow from lan to wan proto tcp proto udp"), 10, "duplicate filter option 'proto'");
+    expect_error(ref_plus("filter allow from lan to wan proto tcp port 80 port 81"), 10,
+                 "duplicate filter option 'port'");
+}
+
+TEST(ConfigFilter, BadProto) {
+    expect_error(ref_plus("filter allow from lan to wan proto gre"), 10,
+                 "unknown protocol 'gre' (expected tcp, udp, icmp or a number 0..255)");
+    expect_error(ref_plus("filter allow from lan to wan proto 256"), 10, "filter proto '256' out of range (0..255)");
+    expect_error(ref_plus("filter allow from lan to wan proto 06"), 10,
+                 "bad number '06' (leading zeros are not allowed)");
+    expect_error(ref_plus("filter allow from lan to wan proto 6x"), 10, "bad number '6x'");
+}
+
+TEST(ConfigFilter, PortNeedsTcpOrUdp) {
+    expect_error(ref_plus("filter deny from wan to lan port 80"), 10, "filter port requires proto tcp or udp");
+    expect_error(ref_plus("filter deny from wan to lan proto icmp port 80"), 10,
+                 "filter port requires proto tcp or udp");
+    expect_error(ref_plus("filter deny from wan to lan orig-port 8080"), 10,
+                 "filter orig-port requires proto tcp or udp");
+    expect_error(ref_plus("filter deny from wan to lan orig-port 8080 proto 47"), 10,
+                 "filter orig-port requires proto tcp or udp");
+}
+
+TEST(ConfigFilter, BadPorts) {
+    expect_error(ref_plus("filter deny from wan to lan proto tcp port http"), 10,
+                 "bad port 'http' (expected PORT or LO-HI)");
+    expect_error(ref_plus("filter deny from wan to lan proto tcp port 70000"), 10,
+                 "filter port '70000' is beyond 65535");
+    expect_error(ref_plus("filter deny from wan to lan proto tcp orig-port 90-80"), 10,
+                 "filter orig-port range '90-80' is reversed (LO must not exceed HI)");
+    EXPECT_EQ(must_parse(ref_plus("filter deny from wan to lan proto udp port 0-65535")).filters.at(0).port,
+              (PortRange{0, 65535}));
+}
+
+TEST(ConfigFilter, PrefixesNeedZeroHostBits) {
+    expect_error(ref_plus("filter deny from wan to lan src 198.51.100.20/24"), 10,
+                 "filter src 198.51.100.20/24 has host bits set (network is 198.51.100.0/24)");
+    expect_error(ref_plus("filter deny from wan to lan dst 192.168.1.101/24"), 10,
+                 "filter dst 192.168.1.101/24 has host bits set (network is 192.168.1.0/24)");
+    expect_error(ref_plus("filter deny from wan to lan orig-dst 203.0.113.10/24"), 10,
+                 "filter orig-dst 203.0.113.10/24 has host bits set (network is 203.0.113.0/24)");
+    expect_error(ref_plus("filter deny from wan to lan dst 192.168.1.101"), 10,
+                 "missing prefix length in '192.168.1.101' (expected A.B.C.D/LEN)");
+    expect_error(ref_plus("filter deny from wan to lan src 300.0.0.0/8"), 10, "bad address in '300.0.0.0/8'");
+    EXPECT_EQ(must_parse(ref_plus("filter deny from wan to lan src 0.0.0.0/0")).filters.at(0).src, (Ipv4Prefix{0, 0}));
+}
+
+TEST(ConfigFilter, BuiltConfigChecked) {
+    Config c = reference_config();
+    FilterRule r;
+    r.from = Zone::wan;
+    r.to = Zone::lan;
+    r.line = 12;
+    c.filters.push_back(r);
+    EXPECT_FALSE(validate_config(c).has_value());
+    c.filters[0].to = Zone::wan;
+    expect_invalid(c, 12, "filter from wan to wan: from and to must be different zones");
+    c.filters[0].to = Zone::lan;
+    c.filters[0].port = PortRange{80, 80};
+    expect_invalid(c, 12, "filter port requires proto tcp or udp");
+    c.filters[0].proto = 6;
+    c.filters[0].port = PortRange{80, 79};
+    expect_invalid(c, 12, "filter port range '80-79' is reversed");
+    c.filters[0].port.reset();
+    c.filters[0].dst = Ipv4Prefix{ip("192.168.1.101"), 24};
+    expect_invalid(c, 12, "filter dst 192.168.1.101/24 has host bits set");
+}
+
+// ---------------------------------------------------------------- filter policy
+
+TEST(ConfigPolicy, Defaults) {
+    const Config c = reference_config();
+    EXPECT_EQ(c.policies, kDefaultPolicies);
+    const auto at = [&](Zone f, Zone t) { return c.policies[size_t(f)][size_t(t)]; };
+    EXPECT_EQ(at(Zone::lan, Zone::wan), FilterAction::allow);
+    EXPECT_EQ(at(Zone::lan, Zone::dmz), FilterAction::allow);
+    EXPECT_EQ(at(Zone::wan, Zone::dmz), FilterAction::allow);
+    EXPECT_EQ(at(Zone::dmz, Zone::wan), FilterAction::allow);
+    EXPECT_EQ(at(Zone::dmz, Zone::lan), FilterAction::deny);
+    EXPECT_EQ(at(Zone::wan, Zone::lan), FilterAction::deny);
+    for (const auto& row : c.policy_line)
+        for (const int l : row) EXPECT_EQ(l, 0);
+}
+
+TEST(ConfigPolicy, Parses) {
+    const Config c =
+        must_parse(reference() + "filter policy from dmz to lan allow\nfilter policy from lan to wan reject\n");
+    EXPECT_EQ(c.policies[size_t(Zone::dmz)][size_t(Zone::lan)], FilterAction::allow);
+    EXPECT_EQ(c.policy_line[size_t(Zone::dmz)][size_t(Zone::lan)], 10);
+    EXPECT_EQ(c.policies[size_t(Zone::lan)][size_t(Zone::wan)], FilterAction::reject);
+    EXPECT_EQ(c.policy_line[size_t(Zone::lan)][size_t(Zone::wan)], 11);
+    EXPECT_EQ(c.policies[size_t(Zone::wan)][size_t(Zone::lan)], FilterAction::deny);  // untouched
+    EXPECT_EQ(c.policy_line[size_t(Zone::wan)][size_t(Zone::lan)], 0);
+    // Writing a default explicitly gives the same configuration.
+    EXPECT_EQ(must_parse(ref_plus("filter policy from wan to lan deny")), reference_config());
+}
+
+TEST(ConfigPolicy, Errors) {
+    expect_error(ref_plus("filter policy from wan to wan deny"), 10,
+                 "filter policy from wan to wan: from and to must be different zones");
+    expect_error(ref_plus("filter policy from wan to lan drop"), 10,
+                 "unknown filter action 'drop' (expected allow, deny or reject)");
+    expect_error(ref_plus("filter policy from wan to lan"), 10,
+                 "missing argument after 'filter policy from wan to lan'");
+    expect_error(ref_plus("filter policy wan to lan deny"), 10, "expected 'from' after 'filter policy', got 'wan'");
+    expect_error(ref_plus("filter policy from wan to lan deny now"), 10, "unexpected 'now' after statement");
+    expect_error(reference() + "filter policy from wan to lan deny\nfilter policy from wan to lan allow\n", 11,
+                 "duplicate 'filter policy from wan to lan' (first at line 10)");
+    // Another pair is not a duplicate.
+    const Config c =
+        must_parse(reference() + "filter policy from wan to lan deny\nfilter policy from lan to wan deny\n");
+    EXPECT_EQ(c.policies[size_t(Zone::lan)][size_t(Zone::wan)], FilterAction::deny);
+}
+
+TEST(ConfigPolicy, LineZeroReplaces) {
+    Config c = must_parse(ref_plus("filter policy from wan to lan reject"));
+    apply_ok(c, "filter policy from wan to lan allow");
+    EXPECT_EQ(c.policies[size_t(Zone::wan)][size_t(Zone::lan)], FilterAction::allow);
+    EXPECT_EQ(c.policy_line[size_t(Zone::wan)][size_t(Zone::lan)], 0);
+}
+
+// ---------------------------------------------------------------- no
+
+Config with_forwards() {
+    return must_parse(reference() +
+                      "forward tcp 8080 to 192.168.1.101 port 80\n"
+                      "forward udp 27015-27020 to 192.168.1.102\n"
+                      "forward tcp+udp 5000-5009 to 192.168.1.103 port 6000-6009\n"
+                      "forward tcp 443 to 192.168.1.101\n");
+}
+
+TEST(ConfigNo, ForwardByProtocolAndPorts) {
+    Config c = with_forwards();
+    apply_ok(c, "no forward tcp 8080");
+    ASSERT_EQ(c.forwards.size(), 3u);
+    EXPECT_EQ(c.forwards[0].ports, (PortRange{27015, 27020}));
+    apply_ok(c, "no forward tcp+udp 5000-5009");
+    ASSERT_EQ(c.forwards.size(), 2u);
+    EXPECT_EQ(c.forwards[1].ports.lo, 443);
+    EXPECT_FALSE(validate_config(c).has_value());
+}
+
+TEST(ConfigNo, ForwardWholeStatement) {
+    Config c = with_forwards();
+    apply_ok(c, "no forward udp 27015-27020 to 192.168.1.102");
+    apply_ok(c, "no forward tcp+udp 5000-5009 to 192.168.1.103 port 6000");  // same as 6000-6009
+    apply_ok(c, "no forward tcp 443 to 192.168.1.101 port 443");  // same as no port
+    ASSERT_EQ(c.forwards.size(), 1u);
+    EXPECT_EQ(c.forwards[0].ports.lo, 8080);
+}
+
+TEST(ConfigNo, ForwardNotThere) {
+    Config c = with_forwards();
+    apply_fails(c, "no forward tcp 9999", "no forward matches 'tcp 9999'");
+    apply_fails(c, "no forward udp 8080", "no forward matches 'udp 8080'");  // protocols must be equal
+    apply_fails(c, "no forward tcp 5000-5009", "no forward matches 'tcp 5000-5009'");  // tcp+udp is not tcp
+    apply_fails(c, "no forward udp 27015", "no forward matches 'udp 27015'");  // ranges must be equal
+    apply_fails(c, "no forward tcp 8080 to 192.168.1.102 port 80",
+                "no forward matches 'tcp 8080 to 192.168.1.102 port 80'");
+    apply_fails(c, "no forward tcp 8080 to 192.168.1.101", "no forward matches 'tcp 8080 to 192.168.1.101'");
+    EXPECT_EQ(c.forwards.size(), 4u);
+}
+
+TEST(ConfigNo, ForwardSyntax) {
+    Config c = with_forwards();
+    apply_fails(c, "no forward", "missing argument after 'no forward'");
+    apply_fails(c, "no forward tcp", "missing argument after 'no forward tcp'");
+    apply_fails(c, "no forward icmp 8080", "unknown forward protocol 'icmp' (expected tcp, udp or tcp+udp)");
+    apply_fails(c, "no forward tcp 80-", "bad port '80-' (expected PORT or LO-HI)");
+    apply_fails(c, "no forward tcp 8080 192.168.1.101",
+                "expected 'to' after 'no forward tcp 8080', got '192.168.1.101'");
+    apply_fails(c, "no forward tcp 8080 to 192.168.1.101 port 80 extra", "unexpected 'extra' after statement");
+}
+
+TEST(ConfigNo, Route) {
+    Config c = reference_config();
+    apply_ok(c, "no route 10.20.0.0/16");
+    ASSERT_EQ(c.routes.size(), 1u);
+    EXPECT_EQ(c.routes[0].dev, Zone::wan);
+    apply_fails(c, "no route 10.20.0.0/16", "no route matches '10.20.0.0/16'");
+    apply_fails(c, "no route 203.0.113.128/26", "no route matches '203.0.113.128/26'");  // length must match
+    apply_fails(c, "no route 203.0.113.128/25 dev lan", "no route matches '203.0.113.128/25 dev lan'");
+    apply_fails(c, "no route 203.0.113.128/25 via 203.0.113.1", "no route matches '203.0.113.128/25 via 203.0.113.1'");
+    apply_fails(c, "no route", "missing argument after 'no route'");
+    apply_fails(c, "no route 10.0.0.0", "missing prefix length in '10.0.0.0' (expected A.B.C.D/LEN)");
+    apply_fails(c, "no route 203.0.113.128/25 gw 203.0.113.1",
+                "expected 'via' or 'dev' after 'no route 203.0.113.128/25', got 'gw'");
+    apply_ok(c, "no route 203.0.113.128/25 dev wan");
+    EXPECT_TRUE(c.routes.empty());
+    apply_ok(c, "route 10.20.0.0/16 via 192.168.1.254");
+    apply_ok(c, "no route 10.20.0.0/16 via 192.168.1.254");
+    EXPECT_TRUE(c.routes.empty());
+}
+
+TEST(ConfigNo, FilterRemovesFirstEqualRule) {
+    Config c = must_parse(reference() +
+                          "filter deny from wan to lan proto tcp orig-port 8080\n"
+                          "filter allow from wan to lan proto tcp\n"
+                          "filter deny from wan to lan proto tcp orig-port 8080\n");
+    apply_ok(c, "no filter deny from wan to lan orig-port 8080 proto tcp");  // options in another order
+    ASSERT_EQ(c.filters.size(), 2u);
+    EXPECT_EQ(c.filters[0].action, FilterAction::allow);
+    EXPECT_EQ(c.filters[1].line, 12);  // the later copy stays
+    apply_ok(c, "no filter deny from wan to lan proto 6 orig-port 8080");
+    ASSERT_EQ(c.filters.size(), 1u);
+    apply_fails(c, "no filter deny from wan to lan proto tcp orig-port 8080",
+                "no filter matches 'deny from wan to lan proto tcp orig-port 8080'");
+    apply_fails(c, "no filter allow from wan to lan", "no filter matches 'allow from wan to lan'");
+    apply_fails(c, "no filter reject from wan to lan proto tcp",
+                "no filter matches 'reject from wan to lan proto tcp'");
+    apply_fails(c, "no filter allow from lan to lan", "filter from lan to lan: from and to must be different zones");
+    apply_fails(c, "no filter", "missing argument after 'no filter'");
+    apply_fails(c, "no filter drop from wan to lan",
+                "unknown filter action 'drop' (expected allow, deny, reject or policy)");
+    apply_ok(c, "no filter allow from wan to lan proto tcp");
+    EXPECT_TRUE(c.filters.empty());
+}
+
+TEST(ConfigNo, FilterPolicy) {
+    Config c = must_parse(ref_plus("filter policy from dmz to lan allow"));
+    apply_fails(c, "no filter policy from dmz to lan deny", "no filter policy from dmz to lan matches 'deny'");
+    apply_ok(c, "no filter policy from dmz to lan allow");
+    EXPECT_EQ(c.policies[size_t(Zone::dmz)][size_t(Zone::lan)], FilterAction::deny);
+    EXPECT_EQ(c.policy_line[size_t(Zone::dmz)][size_t(Zone::lan)], 0);
+    apply_ok(c, "filter policy from wan to dmz deny");
+    apply_ok(c, "no filter policy from wan to dmz");
+    EXPECT_EQ(c.policies, kDefaultPolicies);
+    apply_ok(c, "no filter policy from wan to dmz");  // already the default: still fine
+    apply_fails(c, "no filter policy from lan to lan",
+                "filter policy from lan to lan: from and to must be different zones");
+    apply_fails(c, "no filter policy from wan to lan drop",
+                "unknown filter action 'drop' (expected allow, deny or reject)");
+    apply_fails(c, "no filter policy from wan", "missing argument after 'no filter policy from wan'");
+}
+
+TEST(ConfigNo, HairpinSource) {
+    Config c = must_parse(ref_plus("hairpin source lan"));
+    apply_fails(c, "no hairpin source wan", "no hairpin source matches 'wan'");
+    apply_ok(c, "no hairpin source");
+    EXPECT_EQ(c.hairpin_source, HairpinSource::wan);
+    EXPECT_EQ(c.hairpin_line, 0);
+    apply_fails(c, "no hairpin", "missing argument after 'no hairpin'");
+    apply_fails(c, "no hairpin target", "expected 'source' after 'no hairpin', got 'target'");
+    apply_fails(c, "no hairpin source dmz", "unknown hairpin source 'dmz' (expected wan or lan)");
+}
+
+TEST(ConfigNo, NaptAndTimeoutsBackToDefaults) {
+    Config c = must_parse(ref_with(7, "napt ports 50000-59999") +
+                          "napt sessions 2048\n"
+                          "napt ports-per-client 64\n"
+                          "napt filtering endpoint-independent\n"
+                          "timeout udp 30\n"
+                          "timeout port-rest 5\n");
+    for (const char* s : {"no napt ports", "no napt sessions", "no napt ports-per-client", "no napt filtering",
+                          "no timeout udp", "no timeout port-rest"})
+        apply_ok(c, s);
+    EXPECT_EQ(c, reference_config());
+    EXPECT_EQ(c.napt_ports, (PortRange{61000, 65535}));
+    EXPECT_EQ(c.napt_sessions, 1048576u);
+    EXPECT_EQ(c.napt_ports_per_client, 4096u);
+    EXPECT_EQ(c.napt_filtering, Filtering::address_and_port_dependent);
+    EXPECT_EQ(c.timeouts, Timeouts{});
+    EXPECT_EQ(c.napt_ports_line, 0);
+    EXPECT_EQ(c.napt_sessions_line, 0);
+    EXPECT_EQ(c.napt_ports_per_client_line, 0);
+    EXPECT_EQ(c.napt_filtering_line, 0);
+    EXPECT_EQ(c.timeout_line, (std::array<int, kNumTimeouts>{}));
+}
+
+TEST(ConfigNo, SettingWithItsValue) {
+    Config c = must_parse(reference() + "timeout udp 30\nnapt filtering endpoint-independent\n");
+    apply_fails(c, "no timeout udp 31", "no timeout udp matches '31'");
+    apply_fails(c, "no timeout udp 0", "timeout udp '0' out of range (1..604800)");
+    apply_fails(c, "no timeout udp 30 60", "unexpected '60' after statement");
+    apply_fails(c, "no napt filtering address-and-port-dependent",
+                "no napt filtering matches 'address-and-port-dependent'");
+    apply_fails(c, "no napt ports 61000-65000", "no napt ports matches '61000-65000'");
+    apply_ok(c, "no timeout udp 30");
+    apply_ok(c, "no napt filtering endpoint-independent");
+    apply_ok(c, "no napt ports 61000-65535");
+    EXPECT_EQ(c, reference_config());
+}
+
+TEST(ConfigNo, NaptAndTimeoutErrors) {
+    Config c = reference_config();
+    apply_fails(c, "no napt", "missing argument after 'no napt'");
+    apply_fails(c, "no napt foo",
+                "unknown napt setting 'foo' (expected ports, sessions, ports-per-client or filtering)");
+    apply_fails(c, "no timeout", "missing argument after 'no timeout'");
+    apply_fails(c, "no timeout tcp",
+                "unknown timeout 'tcp' (expected tcp-established, tcp-transitory, udp, icmp or port-rest)");
+}
+
+TEST(ConfigNo, RequiredStatementsCannotBeRemoved) {
+    Config c = reference_config();
+    apply_fails(c, "no port wan", "'port wan' cannot be removed, only changed");
+    apply_fails(c, "no port dmz net_af_packet2", "'port dmz' cannot be removed, only changed");
+    apply_fails(c, "no port eth0", "unknown zone 'eth0' (expected wan, lan or dmz)");
+    apply_fails(c, "no port", "missing argument after 'no port'");
+    apply_fails(c, "no lan address", "'lan address' cannot be removed, only changed");
+    apply_fails(c, "no lan address 192.168.1.1/24", "'lan address' cannot be removed, only changed");
+    apply_fails(c, "no wan network", "'wan network' cannot be removed, only changed");
+    apply_fails(c, "no server address", "'server address' cannot be removed, only changed");
+}
+
+TEST(ConfigNo, Syntax) {
+    Config c = reference_config();
+    apply_fails(c, "no", "missing argument after 'no'");
+    apply_fails(c, "no   # a comment", "missing argument after 'no'");
+    apply_fails(c, "no frobnicate", "unknown statement 'frobnicate'");
+    apply_fails(c, "no no route 10.20.0.0/16", "'no' cannot be removed");
+}
+
+TEST(ConfigNo, InAFile) {
+    // `no` is meant for the CLI, but a file may use it too, with its line.
+    const Config c =
+        must_parse(reference() + "timeout udp 30\nno timeout udp\ntimeout udp 60\nno route 10.20.0.0/16\n");
+    EXPECT_EQ(c.timeouts.udp, 60u);
+    EXPECT_EQ(c.timeout_line[2], 12);
+    EXPECT_EQ(c.routes.size(), 1u);
+    expect_error(ref_plus("no forward tcp 8080"), 10, "no forward matches 'tcp 8080'");
+    expect_error(ref_plus("no server address"), 10, "'server address' cannot be removed, only changed");
+}
+
+TEST(ConfigNo, LineNumberIgnored) {
+    Config c = with_forwards();
+    EXPECT_FALSE(apply_statement(c, "no forward tcp 8080", 0).has_value());
+    EXPECT_FALSE(apply_statement(c, "no forward tcp 443", 7).has_value());
+    EXPECT_EQ(c.forwards.size(), 2u);
+}
+
 // ---------------------------------------------------------------- format and round trip
 
 TEST(ConfigFormat, CanonicalText) {
@@ -618,7 +1298,14 @@ TEST(ConfigFormat, CanonicalText) {
               "timeout icmp 60\n"
               "timeout port-rest 120\n"
               "route 10.20.0.0/16 via 192.168.1.254\n"
-              "route 203.0.113.128/25 dev wan\n");
+              "route 203.0.113.128/25 dev wan\n"
+              "hairpin source wan\n"
+              "filter policy from wan to lan deny\n"
+              "filter policy from wan to dmz allow\n"
+              "filter policy from lan to wan allow\n"
+              "filter policy from lan to dmz allow\n"
+              "filter policy from dmz to wan allow\n"
+              "filter policy from dmz to lan deny\n");
 }
 
 TEST(ConfigFormat, RoundTripReference) {
@@ -655,14 +1342,107 @@ TEST(ConfigFormat, RoundTripNonDefaults) {
     EXPECT_EQ(second.routes[1].via, ip("198.51.100.14"));
 }
 
+// Forwards, hairpin, filter rules and policies, none of them default.
+const char* const kFullExtras =
+    "filter policy from dmz to lan allow\n"
+    "forward tcp 8080 to 192.168.1.101 port 80\n"
+    "filter deny from wan to lan orig-port 8080 proto tcp\n"
+    "forward udp 27015-27020 to 192.168.1.102\n"
+    "hairpin source lan\n"
+    "filter reject from lan to wan proto 47 src 192.168.1.128/25\n"
+    "forward tcp+udp 5000-5009 to 192.168.1.103 port 6000\n"
+    "filter policy from wan to lan reject\n"
+    "filter allow from wan to lan proto udp dst 192.168.1.102/32 port 27015-27020 orig-dst 203.0.113.10/32\n"
+    "filter policy from lan to wan deny\n"
+    "filter deny from dmz to lan proto icmp\n";
+
+TEST(ConfigFormat, CanonicalTextOfNewStatements) {
+    const Config c = must_parse(reference() + kFullExtras);
+    const std::string text = format_config(c);
+    const std::string tail =
+        "route 203.0.113.128/25 dev wan\n"
+        "forward tcp 8080 to 192.168.1.101 port 80\n"
+        "forward udp 27015-27020 to 192.168.1.102\n"
+        "forward tcp+udp 5000-5009 to 192.168.1.103 port 6000-6009\n"
+        "hairpin source lan\n"
+        "filter deny from wan to lan proto tcp orig-port 8080\n"
+        "filter reject from lan to wan proto 47 src 192.168.1.128/25\n"
+        "filter allow from wan to lan proto udp dst 192.168.1.102/32 port 27015-27020 orig-dst 203.0.113.10/32\n"
+        "filter deny from dmz to lan proto icmp\n"
+        "filter policy from wan to lan reject\n"
+        "filter policy from wan to dmz allow\n"
+        "filter policy from lan to wan deny\n"
+        "filter policy from lan to dmz allow\n"
+        "filter policy from dmz to wan allow\n"
+        "filter policy from dmz to lan allow\n";
+    ASSERT_GE(text.size(), tail.size());
+    EXPECT_EQ(text.substr(text.size() - tail.size()), tail) << text;
+}
+
+TEST(ConfigFormat, RoundTripForwardsFiltersPoliciesHairpin) {
+    const Config first = must_parse(reference() + kFullExtras);
+    ASSERT_EQ(first.forwards.size(), 3u);
+    ASSERT_EQ(first.filters.size(), 4u);
+    const Config second = must_parse(format_config(first));
+    EXPECT_EQ(second, first);
+    EXPECT_EQ(format_config(second), format_config(first));
+    EXPECT_EQ(second.hairpin_source, HairpinSource::lan);
+    EXPECT_EQ(second.forwards[2].target_port, 6000);
+    EXPECT_EQ(second.filters[0].orig_port, (PortRange{8080, 8080}));
+    EXPECT_EQ(second.policies[size_t(Zone::wan)][size_t(Zone::lan)], FilterAction::reject);
+    EXPECT_EQ(second.policies[size_t(Zone::lan)][size_t(Zone::wan)], FilterAction::deny);
+}
+
+TEST(ConfigFormat, RoundTripAfterCliChanges) {
+    Config c = must_parse(reference() + kFullExtras);
+    apply_ok(c, "no forward tcp 8080");
+    apply_ok(c, "no filter policy from wan to lan");
+    apply_ok(c, "no hairpin source");
+    apply_ok(c, "filter allow from lan to dmz proto tcp port 22");
+    ASSERT_FALSE(validate_config(c).has_value());
+    EXPECT_EQ(must_parse(format_config(c)), c);
+}
+
+TEST(ConfigFormat, SingleStatements) {
+    EXPECT_EQ(format_forward(Forward{kProtoTcp, PortRange{8080, 8080}, ip("192.168.1.101"), 80, 0}),
+              "forward tcp 8080 to 192.168.1.101 port 80");
+    EXPECT_EQ(format_forward(Forward{kProtoUdp, PortRange{27015, 27020}, ip("192.168.1.102"), 0, 0}),
+              "forward udp 27015-27020 to 192.168.1.102");
+    EXPECT_EQ(format_forward(Forward{kProtoTcp | kProtoUdp, PortRange{5000, 5009}, ip("192.168.1.103"), 6000, 0}),
+              "forward tcp+udp 5000-5009 to 192.168.1.103 port 6000-6009");
+    FilterRule r;
+    r.action = FilterAction::deny;
+    r.from = Zone::wan;
+    r.to = Zone::lan;
+    r.proto = 6;
+    r.orig_port = PortRange{8080, 8080};
+    EXPECT_EQ(format_filter_rule(r), "filter deny from wan to lan proto tcp orig-port 8080");
+    EXPECT_EQ(format_filter_policy(Zone::dmz, Zone::lan, FilterAction::reject), "filter policy from dmz to lan reject");
+}
+
 TEST(ConfigFormat, EqualityDetectsChanges) {
     // Guards the round-trip tests: a lossy formatter would not go unnoticed.
-    Config a = reference_config();
+    Config a = must_parse(reference() + kFullExtras);
     Config b = a;
     b.timeouts.icmp = 61;
     EXPECT_NE(a, b);
     b = a;
     b.routes[1].dev = Zone::dmz;
+    EXPECT_NE(a, b);
+    b = a;
+    b.forwards[0].target_port = 81;
+    EXPECT_NE(a, b);
+    b = a;
+    b.hairpin_source = HairpinSource::wan;
+    EXPECT_NE(a, b);
+    b = a;
+    b.filters[0].orig_port.reset();
+    EXPECT_NE(a, b);
+    b = a;
+    b.filters[1].src->len = 26;
+    EXPECT_NE(a, b);
+    b = a;
+    b.policies[size_t(Zone::dmz)][size_t(Zone::wan)] = FilterAction::reject;
     EXPECT_NE(a, b);
 }
 

@@ -1,0 +1,172 @@
+// tcp_next: the NAT's TCP state machine, as drawn at the top of tcp_state.h.
+//
+//   closed  --SYN out--> syn_out          closed --SYN in--> syn_in
+//   syn_out --(any packet in)--> established <--(any packet out)-- syn_in
+//   established --FIN out--> fin_out --FIN in--> fin_both
+//   established --FIN in---> fin_in  --FIN out-> fin_both
+//   any --RST--> rst;   fin_both / rst --SYN--> syn_out / syn_in (reopen)
+//
+// A packet that both completes the handshake and carries a FIN (FIN in while
+// syn_out, FIN out while syn_in) takes both steps: established, then the FIN.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "headers.h"
+#include "tcp_state.h"
+
+namespace ipshare {
+namespace {
+
+using S = TcpState;
+
+std::string name(S s) { return kTcpStateNames[static_cast<int>(s)]; }
+
+struct Flags {
+    const char* label;
+    uint8_t bits;
+};
+constexpr std::array<Flags, 5> kFlags = {{
+    {"SYN", kTcpSyn},
+    {"SYN+ACK", kTcpSyn | kTcpAck},
+    {"ACK", kTcpAck},
+    {"FIN+ACK", kTcpFin | kTcpAck},
+    {"RST+ACK", kTcpRst | kTcpAck},
+}};
+enum FlagIdx { kSyn, kSynAck, kAck, kFin, kRst };
+
+constexpr std::array<S, 8> kStates = {S::closed,      S::syn_out, S::syn_in,   S::established,
+                                      S::fin_out,     S::fin_in,  S::fin_both, S::rst};
+
+// expected[state][flags] for one direction, in the order of kStates / kFlags.
+using Table = std::array<std::array<S, 5>, 8>;
+
+constexpr Table kOut = {{
+    //            SYN           SYN+ACK       ACK             FIN             RST
+    /* closed  */ {S::syn_out, S::syn_out, S::closed, S::closed, S::rst},
+    /* syn_out */ {S::syn_out, S::syn_out, S::syn_out, S::syn_out, S::rst},
+    /* syn_in  */ {S::established, S::established, S::established, S::fin_out, S::rst},
+    /* estab   */ {S::established, S::established, S::established, S::fin_out, S::rst},
+    /* fin_out */ {S::fin_out, S::fin_out, S::fin_out, S::fin_out, S::rst},
+    /* fin_in  */ {S::fin_in, S::fin_in, S::fin_in, S::fin_both, S::rst},
+    /* fin_both*/ {S::syn_out, S::syn_out, S::fin_both, S::fin_both, S::rst},
+    /* rst     */ {S::syn_out, S::syn_out, S::rst, S::rst, S::rst},
+}};
+
+constexpr Table kIn = {{
+    //            SYN             SYN+ACK         ACK             FIN           RST
+    /* closed  */ {S::syn_in, S::syn_in, S::closed, S::closed, S::rst},
+    /* syn_out */ {S::established, S::established, S::established, S::fin_in, S::rst},
+    /* syn_in  */ {S::syn_in, S::syn_in, S::syn_in, S::syn_in, S::rst},
+    /* estab   */ {S::established, S::established, S::established, S::fin_in, S::rst},
+    /* fin_out */ {S::fin_out, S::fin_out, S::fin_out, S::fin_both, S::rst},
+    /* fin_in  */ {S::fin_in, S::fin_in, S::fin_in, S::fin_in, S::rst},
+    /* fin_both*/ {S::syn_in, S::syn_in, S::fin_both, S::fin_both, S::rst},
+    /* rst     */ {S::syn_in, S::syn_in, S::rst, S::rst, S::rst},
+}};
+
+void check_table(Dir d, const Table& t) {
+    for (size_t s = 0; s < kStates.size(); ++s)
+        for (size_t f = 0; f < kFlags.size(); ++f)
+            EXPECT_EQ(name(tcp_next(kStates[s], d, kFlags[f].bits)), name(t[s][f]))
+                << "from " << name(kStates[s]) << ", " << kFlags[f].label << (d == Dir::out ? " out" : " in");
+}
+
+TEST(TcpState, EveryTransitionOutbound) { check_table(Dir::out, kOut); }
+
+TEST(TcpState, EveryTransitionInbound) { check_table(Dir::in, kIn); }
+
+TEST(TcpState, ClientOpensAndClosesFirst) {
+    S s = S::closed;
+    s = tcp_next(s, Dir::out, kTcpSyn);
+    EXPECT_EQ(s, S::syn_out);
+    s = tcp_next(s, Dir::in, kTcpSyn | kTcpAck);
+    EXPECT_EQ(s, S::established);
+    s = tcp_next(s, Dir::out, kTcpAck);
+    EXPECT_EQ(s, S::established);
+    EXPECT_TRUE(tcp_is_established(s));
+    s = tcp_next(s, Dir::out, kTcpFin | kTcpAck);
+    EXPECT_EQ(s, S::fin_out);
+    EXPECT_TRUE(tcp_is_established(s));  // half-closed: data may still come in
+    s = tcp_next(s, Dir::in, kTcpAck);
+    EXPECT_EQ(s, S::fin_out);
+    s = tcp_next(s, Dir::in, kTcpFin | kTcpAck);
+    EXPECT_EQ(s, S::fin_both);
+    EXPECT_FALSE(tcp_is_established(s));
+    s = tcp_next(s, Dir::out, kTcpAck);
+    EXPECT_EQ(s, S::fin_both);
+}
+
+TEST(TcpState, RemoteOpensAndClosesFirst) {
+    S s = tcp_next(S::closed, Dir::in, kTcpSyn);
+    EXPECT_EQ(s, S::syn_in);
+    s = tcp_next(s, Dir::out, kTcpSyn | kTcpAck);
+    EXPECT_EQ(s, S::established);
+    s = tcp_next(s, Dir::in, kTcpFin | kTcpAck);
+    EXPECT_EQ(s, S::fin_in);
+    s = tcp_next(s, Dir::out, kTcpFin | kTcpAck);
+    EXPECT_EQ(s, S::fin_both);
+}
+
+TEST(TcpState, SimultaneousOpen) {
+    S s = tcp_next(S::closed, Dir::out, kTcpSyn);
+    ASSERT_EQ(s, S::syn_out);
+    s = tcp_next(s, Dir::in, kTcpSyn);  // the remote's SYN crosses ours
+    EXPECT_EQ(s, S::established);
+    // and the other way round
+    s = tcp_next(S::closed, Dir::in, kTcpSyn);
+    ASSERT_EQ(s, S::syn_in);
+    s = tcp_next(s, Dir::out, kTcpSyn);
+    EXPECT_EQ(s, S::established);
+}
+
+TEST(TcpState, RetransmittedSynDoesNotEstablish) {
+    EXPECT_EQ(tcp_next(S::syn_out, Dir::out, kTcpSyn), S::syn_out);
+    EXPECT_EQ(tcp_next(S::syn_in, Dir::in, kTcpSyn), S::syn_in);
+}
+
+TEST(TcpState, ReopenAfterTimeWait) {
+    EXPECT_EQ(tcp_next(S::fin_both, Dir::out, kTcpSyn), S::syn_out);
+    EXPECT_EQ(tcp_next(S::fin_both, Dir::in, kTcpSyn), S::syn_in);
+    S s = tcp_next(S::fin_both, Dir::out, kTcpSyn);
+    s = tcp_next(s, Dir::in, kTcpSyn | kTcpAck);
+    EXPECT_EQ(s, S::established);
+}
+
+TEST(TcpState, ReopenAfterReset) {
+    EXPECT_EQ(tcp_next(S::rst, Dir::out, kTcpSyn), S::syn_out);
+    EXPECT_EQ(tcp_next(S::rst, Dir::in, kTcpSyn), S::syn_in);
+    S s = tcp_next(S::rst, Dir::in, kTcpSyn);
+    s = tcp_next(s, Dir::out, kTcpSyn | kTcpAck);
+    EXPECT_EQ(s, S::established);
+}
+
+TEST(TcpState, RstFromAnyStateWinsOverOtherFlags) {
+    const uint8_t combos[] = {kTcpRst, kTcpRst | kTcpAck, kTcpRst | kTcpSyn, kTcpRst | kTcpFin,
+                              kTcpRst | kTcpSyn | kTcpFin | kTcpAck | kTcpPsh};
+    for (S s : kStates)
+        for (Dir d : {Dir::out, Dir::in})
+            for (uint8_t f : combos)
+                EXPECT_EQ(name(tcp_next(s, d, f)), name(S::rst))
+                    << "from " << name(s) << " flags " << int(f) << (d == Dir::out ? " out" : " in");
+}
+
+// established and the half-closed states age with tcp-established; the
+// others (no handshake yet, time-wait, reset) with tcp-transitory.
+TEST(TcpState, WhichStatesAgeAsEstablished) {
+    for (S s : kStates) {
+        const bool want = s == S::established || s == S::fin_out || s == S::fin_in;
+        EXPECT_EQ(tcp_is_established(s), want) << name(s);
+    }
+}
+
+TEST(TcpState, StateNames) {
+    EXPECT_STREQ(kTcpStateNames[static_cast<int>(S::established)], "established");
+    EXPECT_STREQ(kTcpStateNames[static_cast<int>(S::fin_both)], "time-wait");
+    EXPECT_STREQ(kTcpStateNames[static_cast<int>(S::rst)], "reset");
+}
+
+}  // namespace
+}  // namespace ipshare
