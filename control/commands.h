@@ -19,14 +19,12 @@
 namespace ipshare {
 
 // Vocabulary for ipsharectl's tab completion.
-inline constexpr std::array<const char*, 19> kCommandWords = {
-    "show", "flush",  "clear", "reload", "capture", "forward", "filter", "route", "no",  "napt",
-    "timeout", "hairpin", "port", "lan", "wan", "server", "help", "quit", "exit"};
-inline constexpr std::array<const char*, 10> kShowWords = {
-    "ports", "drops", "neighbours", "neighbors", "sessions", "forwards", "filter", "config", "workers", "memory"};
-inline constexpr std::array<const char*, 7> kSessionWords = {"count", "proto", "client", "remote",
-                                                             "port",  "state", "limit"};
-inline constexpr std::array<const char*, 4> kCaptureWords = {"count", "seconds", "filter", "file"};
+inline constexpr auto kCommandWords = std::to_array<const char*>(
+    {"show", "flush", "clear", "reload", "capture", "forward", "filter", "route", "no", "napt", "timeout",
+     "hairpin", "port", "lan", "wan", "server", "help", "quit", "exit"});
+inline constexpr auto kShowWords = std::to_array<const char*>(
+    {"ports", "drops", "neighbours", "neighbors", "sessions", "forwards", "filter", "config", "workers", "memory"});
+inline constexpr auto kCaptureWords = std::to_array<const char*>({"count", "seconds", "filter", "file"});
 
 // Splits a request into words. Blanks (space, tab, CR) separate words; a
 // double-quoted part keeps its blanks (`filter "tcp port 80"`), with \" and

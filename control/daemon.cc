@@ -33,6 +33,7 @@ constexpr unsigned kLearnRing = 4096;
 constexpr unsigned kPendingRing = 1024;
 constexpr unsigned kInjectRing = 1024;
 constexpr unsigned kRefeedRing = 1024;
+constexpr unsigned kHandoffRing = 4096;
 // Fragments (frag.h): datagrams tracked and fragments waiting, per worker.
 constexpr uint32_t kFragDatagrams = 4096;
 constexpr uint32_t kFragWaiting = 512;
@@ -140,6 +141,10 @@ bool Daemon::start(std::string* err) {
                                       RING_F_SP_ENQ | RING_F_SC_DEQ);
         if (!r) return *err = "cannot create a refeed ring", false;
         refeed_rings_.push_back(r);
+        rte_ring* h = rte_ring_create(("ipshare_handoff" + std::to_string(i)).c_str(), kHandoffRing, socket,
+                                      RING_F_SC_DEQ);
+        if (!h) return *err = "cannot create a handoff ring", false;
+        handoff_rings_.push_back(h);
     }
 
     workers_.resize(nworkers_);
@@ -171,6 +176,8 @@ bool Daemon::start(std::string* err) {
         w.tx.capture = &capture_rings_;
         w.frags = frags_[i].get();
         w.refeed_ring = refeed_rings_[i];
+        w.nworkers = nworkers_;
+        w.handoff_rings = handoff_rings_.data();
         w.start_tsc = start_tsc_;
         w.tsc_hz = hz;
     }
@@ -245,6 +252,8 @@ Daemon::~Daemon() {
     frags_.clear();
     for (rte_ring* r : refeed_rings_) drain_ring(r);
     for (rte_ring* r : refeed_rings_) rte_ring_free(r);
+    for (rte_ring* r : handoff_rings_) drain_ring(r);
+    for (rte_ring* r : handoff_rings_) rte_ring_free(r);
     rte_ring_free(pending_ring_);
     rte_ring_free(learn_ring_);
     neigh_.reset();

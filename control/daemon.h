@@ -70,7 +70,8 @@ public:
 
 private:
     // Posts `op` to every worker's mailbox and waits for all answers.
-    uint64_t ask_workers(Mailbox::Op op, const SessionQuery& q, size_t limit, std::vector<Session>* out);
+    uint64_t ask_workers(Mailbox::Op op, const SessionQuery& q, size_t limit, std::vector<Session>* out,
+                         std::vector<unsigned>* owners = nullptr);
     void end_capture();
     uint32_t now_seconds() const;
 
@@ -97,6 +98,7 @@ private:
     std::vector<std::unique_ptr<Nat>> nats_;  // one per worker
     std::vector<std::unique_ptr<FragTable>> frags_;
     std::vector<rte_ring*> refeed_rings_;
+    std::vector<rte_ring*> handoff_rings_;
     std::unique_ptr<Counters[]> counters_;  // one per worker, then the control thread's
     std::unique_ptr<Mailbox[]> mailboxes_;  // one per worker
     CaptureRings capture_rings_{};

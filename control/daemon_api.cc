@@ -74,7 +74,8 @@ std::optional<std::string> needs_restart(const Config& a, const Config& b) {
 
 uint32_t Daemon::now_seconds() const { return static_cast<uint32_t>((rte_rdtsc() - start_tsc_) / hz_); }
 
-uint64_t Daemon::ask_workers(Mailbox::Op op, const SessionQuery& q, size_t limit, std::vector<Session>* out) {
+uint64_t Daemon::ask_workers(Mailbox::Op op, const SessionQuery& q, size_t limit, std::vector<Session>* out,
+                             std::vector<unsigned>* owners) {
     if (!launched_) return 0;
     std::vector<std::vector<Session>> bufs(nworkers_);
     for (unsigned i = 0; i < nworkers_; ++i) {
@@ -97,6 +98,7 @@ uint64_t Daemon::ask_workers(Mailbox::Op op, const SessionQuery& q, size_t limit
             std::this_thread::sleep_for(std::chrono::microseconds(50));
         matched += mb.matched;
         if (out) out->insert(out->end(), bufs[i].begin(), bufs[i].begin() + mb.out_count);
+        if (owners) owners->insert(owners->end(), mb.out_count, i);
         mb.state.store(Mailbox::kIdle, std::memory_order_relaxed);
     }
     return matched;
@@ -146,10 +148,12 @@ std::vector<NeighbourRow> Daemon::neighbours() {
 
 std::vector<SessionRow> Daemon::sessions(const SessionFilter& f, size_t limit) {
     std::vector<Session> found;
-    ask_workers(Mailbox::Op::list, query_of(f), limit, &found);
+    std::vector<unsigned> owner;
+    ask_workers(Mailbox::Op::list, query_of(f), limit, &found, &owner);
     const uint32_t now = now_seconds();
     std::vector<SessionRow> rows;
-    for (const Session& s : found) {
+    for (size_t k = 0; k < found.size(); ++k) {
+        const Session& s = found[k];
         if (rows.size() >= limit) break;
         SessionRow r;
         r.proto = proto_name(s.proto);
@@ -167,6 +171,7 @@ std::vector<SessionRow> Daemon::sessions(const SessionFilter& f, size_t limit) {
         r.expires_in = timeout > r.idle_seconds ? timeout - r.idle_seconds : 0;
         r.packets_out = s.packets_out;
         r.packets_in = s.packets_in;
+        r.worker = owner[k];
         rows.push_back(r);
     }
     return rows;

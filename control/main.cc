@@ -15,11 +15,13 @@
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_pdump.h>
 
 #include "commands.h"
 #include "config_parse.h"
 #include "ctl_server.h"
 #include "daemon.h"
+#include "telemetry.h"
 
 namespace {
 
@@ -121,6 +123,8 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "ipshare: cannot initialise DPDK (EAL): %s\n", rte_strerror(rte_errno));
         return 1;
     }
+    // dpdk-dumpcap (a secondary process) captures from our ports through pdump.
+    const bool pdump = rte_pdump_init() == 0;
     std::array<uint16_t, kNumZones> ids{};
     int rc = 0;
     if (!resolve_ports(cfg, &ids)) {
@@ -142,11 +146,14 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "ipshare: %s\n", err.c_str());
             rc = 1;
         } else {
+            register_telemetry(d);
             d.run(sfd, &server);
         }
+        unregister_telemetry();
         d.stop();
         if (sfd >= 0) close(sfd);
     }
+    if (pdump) rte_pdump_uninit();
     rte_eal_cleanup();
     return rc;
 }

@@ -48,6 +48,7 @@ struct Burst {
     Zone in;
     uint16_t n;
     uint32_t actions;  // bit(Action) of every action some packet has: stages skip what is absent
+    bool owned = false;  // handed over by another worker: this worker owns every packet's NAT flow
     rte_mbuf* m[kBurst];
     PktState st[kBurst];
 
@@ -69,7 +70,8 @@ struct MbufMeta {
     uint32_t nexthop;
     uint8_t zone;     // out
     uint8_t in_zone;  // where it came in (for counting)
-    uint8_t pad[2];
+    uint8_t action;   // handoff: the entry action for the owner's nat stage
+    uint8_t pad;
 };
 static_assert(sizeof(MbufMeta) == 8);
 

@@ -49,6 +49,7 @@ namespace ipshare {
     X(neigh_queue_full, "waiting for ARP resolution and the queue is full")             \
     X(neigh_unresolved, "the next hop did not answer ARP")                              \
     X(tx_full, "the transmit queue was full")                                           \
+    X(handoff_full, "the owner worker's handoff ring was full")                        \
     X(mtu_exceeded, "larger than the port MTU and DF set (or not fragmentable)")        \
     X(no_mbuf, "no packet buffer for a packet the router generates")
 

@@ -295,6 +295,73 @@ void on_dmz_to_lan(Burst& b, Pending& p, uint32_t id, const Tables& t, WorkerCtx
     b.set(p.i, Action::forward);  // untranslated, toward the next hop classify chose
 }
 
+// ---- ownership (several workers) ------------------------------------------
+// Every NAT flow has one owner worker, computed alike from both directions:
+//  - a LAN endpoint (client address, port, protocol) is owned by a hash of
+//    it: its outbound packets, the forwards targeting it, its tracked flows;
+//  - an outside port of the NAPT range by its slice (port_alloc.h), which is
+//    where the owner of the client endpoint took it from;
+//  - a forwarded port by the owner of the forward's target endpoint;
+//  - a portless flow by a hash of the remote address.
+// A packet received by another worker is handed to the owner's ring.
+
+constexpr unsigned kAnyWorker = ~0u;
+
+unsigned endpoint_owner(uint32_t ip, uint16_t port, uint8_t proto, unsigned n) {
+    uint64_t x = (uint64_t{ip} << 24) ^ (uint64_t{port} << 8) ^ proto;
+    x *= 0x9e3779b97f4a7c15ull;
+    return static_cast<unsigned>((x >> 32) % n);
+}
+
+// The owner of an outside port on wan-ip, or kAnyWorker when none (the server's).
+unsigned outside_port_owner(uint8_t proto, uint16_t port, const Tables& t, const WorkerCtx& w) {
+    const unsigned n = w.nworkers;
+    if (const ForwardEntry* fwd = t.forwards.lookup(proto, port))
+        return endpoint_owner(fwd->target, fwd->target_port(port), proto, n);
+    const NatParams& np = w.nat->params();
+    if (port >= np.port_lo && port <= np.port_hi) return (port - np.port_lo) % n;
+    return kAnyWorker;
+}
+
+unsigned owner_of(const Pending& p, const Ipv4Hdr* ip, uint16_t len, const Tables& t, const WorkerCtx& w) {
+    const unsigned n = w.nworkers;
+    const Flow& f = p.flow;
+    Flow in;
+    const bool error = p.kind == FlowKind::icmp_error;
+    if (error && !icmp_error_inner_flow(ip, len, &in)) return kAnyWorker;
+    const bool portless = error ? (in.proto != kIpProtoTcp && in.proto != kIpProtoUdp && in.proto != kIpProtoIcmp)
+                                : p.kind == FlowKind::portless;
+    switch (p.action) {
+    case Action::nat_out:  // from a LAN endpoint; an error quotes what the endpoint received
+        if (portless) return endpoint_owner(error ? in.src : f.dst, 0, error ? in.proto : f.proto, n);
+        return error ? endpoint_owner(in.dst, in.dport, in.proto, n) : endpoint_owner(f.src, f.sport, f.proto, n);
+    case Action::nat_in:  // to an outside port; an error quotes what we sent from it
+        if (portless) return endpoint_owner(error ? in.dst : f.src, 0, error ? in.proto : f.proto, n);
+        if (error) return outside_port_owner(in.proto, in.sport, t, w);
+        return outside_port_owner(f.proto, f.dport, t, w);
+    case Action::hairpin: {
+        const unsigned o = p.kind == FlowKind::ports ? outside_port_owner(f.proto, f.dport, t, w) : kAnyWorker;
+        return o != kAnyWorker ? o : endpoint_owner(f.src, f.sport, f.proto, n);  // else a tracked flow
+    }
+    default:  // dmz_to_lan: a reply to a LAN endpoint's tracked flow
+        return error ? endpoint_owner(in.src, in.sport, in.proto, n) : endpoint_owner(f.dst, f.dport, f.proto, n);
+    }
+}
+
+// Hands packet i to its owner; false when the owner's ring is full.
+void hand_off(Burst& b, uint16_t i, unsigned owner, WorkerCtx& w) {
+    rte_mbuf* m = b.m[i];
+    auto* meta = static_cast<MbufMeta*>(rte_mbuf_to_priv(m));
+    meta->nexthop = b.st[i].nexthop;
+    meta->zone = static_cast<uint8_t>(b.st[i].out);
+    meta->in_zone = static_cast<uint8_t>(b.in);
+    meta->action = static_cast<uint8_t>(b.st[i].action);
+    if (rte_ring_mp_enqueue(w.handoff_rings[owner], m) == 0)
+        b.set(i, Action::handed_off);
+    else
+        b.set_drop(i, Drop::handoff_full);
+}
+
 // ---- fragments (frag.h) -------------------------------------------------
 
 void apply_fragment_verdict(Ipv4Hdr* ip, Dir dir, const FragVerdict& v, WorkerCtx& w) {
@@ -378,6 +445,13 @@ void stage_nat(Burst& b, const Tables& t, WorkerCtx& w) {
         p.dir = (a == Action::nat_in || a == Action::dmz_to_lan) ? Dir::in : Dir::out;
         p.session = kNone;
         p.kind = flow_of(ip, len, &p.flow);
+        if (w.nworkers > 1 && !b.owned) {
+            const unsigned owner = owner_of(p, ip, len, t, w);
+            if (owner != kAnyWorker && owner != w.index) {
+                hand_off(b, i, owner, w);
+                continue;
+            }
+        }
         if (p.kind == FlowKind::fragment && (a == Action::nat_out || a == Action::nat_in) && w.frags) {
             nat_fragment(b, p, t, w);
             continue;

@@ -123,6 +123,33 @@ void serve_mailbox(WorkerCtx& w, const Tables& t) {
     if (end == nat.capacity()) mb.state.store(Mailbox::kDone, std::memory_order_release);
 }
 
+void drain_handoff(WorkerCtx& w, const Tables& t) {
+    if (w.nworkers < 2) return;
+    void* objs[kBurst];
+    const unsigned n = rte_ring_sc_dequeue_burst(w.handoff_rings[w.index], objs, kBurst, nullptr);
+    if (n == 0) return;
+    for (Zone in : kAllZones) {
+        Burst b;
+        b.in = in;
+        b.n = 0;
+        b.actions = 0;
+        b.owned = true;
+        for (unsigned i = 0; i < n; ++i) {
+            auto* m = static_cast<rte_mbuf*>(objs[i]);
+            const auto* meta = static_cast<const MbufMeta*>(rte_mbuf_to_priv(m));
+            if (meta->in_zone != idx(in)) continue;
+            const auto a = static_cast<Action>(meta->action);
+            b.m[b.n] = m;
+            b.st[b.n++] = PktState{a, static_cast<Zone>(meta->zone), Drop::count, meta->nexthop};
+            b.actions |= bit(a);
+        }
+        if (b.n == 0) continue;
+        stage_nat(b, t, w);
+        stage_neighbour(b, w);
+        stage_tx(b, w);
+    }
+}
+
 int worker_loop(WorkerCtx& w) {
     rte_rcu_qsbr_thread_register(w.qsbr, w.index);
     rte_rcu_qsbr_thread_online(w.qsbr, w.index);
@@ -140,6 +167,7 @@ int worker_loop(WorkerCtx& w) {
                 process_burst(w, *t, z, pkts, n);
             }
         }
+        drain_handoff(w, *t);
         drain_refeed(w);
         drain_inject(w);
         w.tx.flush_all(*w.counters);

@@ -54,6 +54,10 @@ struct WorkerCtx {
 
     Mailbox* mailbox = nullptr;       // requests from the control thread (mailbox.h)
     CaptureRings* capture = nullptr;  // copies of a port's traffic, when set (capture_tap.h)
+    // Several workers: each NAT flow has one owner (nat_stage.cc); packets of
+    // flows owned by another worker go to its handoff ring.
+    unsigned nworkers = 1;
+    rte_ring* const* handoff_rings = nullptr;  // one per worker, multi-producer
     Nat* nat = nullptr;       // this worker's sessions
     FragTable* frags = nullptr;       // this worker's fragment verdicts (frag.h)
     rte_ring* refeed_ring = nullptr;  // own: fragments released by frag, ready to route
@@ -71,6 +75,10 @@ void drain_inject(WorkerCtx& w);
 // Datagrams decided earlier (MbufMeta: out zone, next hop, ingress zone) that
 // still need the neighbour and tx stages: released fragments.
 void drain_refeed(WorkerCtx& w);
+
+// Packets other workers handed to this one (it owns their NAT flows): they
+// enter at the nat stage, classify and TTL already done.
+void drain_handoff(WorkerCtx& w, const Tables& t);
 
 // Serves a posted mailbox request, a bounded number of session slots a round.
 void serve_mailbox(WorkerCtx& w, const Tables& t);
