@@ -1,10 +1,9 @@
 #include "frag.h"
 
-#include <rte_errno.h>
-#include <rte_hash.h>
-#include <rte_hash_crc.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+
+#include "hash_table.h"
 
 namespace ipshare {
 namespace {
@@ -14,17 +13,11 @@ constexpr uint32_t kNil = 0xffffffff;
 std::unique_ptr<FragTable> FragTable::create(const std::string& name, uint32_t datagrams, uint32_t max_waiting,
                                              std::string* err) {
     std::unique_ptr<FragTable> t(new FragTable());
-    rte_hash_parameters p{};
-    p.name = name.c_str();
-    p.entries = datagrams;
-    p.key_len = sizeof(FragKey);
-    p.hash_func = rte_hash_crc;
-    p.socket_id = SOCKET_ID_ANY;
-    p.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
-    t->hash_ = rte_hash_create(&p);
+    t->hash_ = make_hash(name, datagrams, sizeof(FragKey), RTE_HASH_EXTRA_FLAGS_EXT_TABLE, err);
+    if (!t->hash_) return nullptr;
     t->entries_ = static_cast<Entry*>(rte_zmalloc(nullptr, sizeof(Entry) * datagrams, 64));
-    if (!t->hash_ || !t->entries_) {
-        *err = "cannot create the fragment table " + name + ": " + rte_strerror(rte_errno);
+    if (!t->entries_) {
+        *err = "cannot allocate the fragment table " + name;
         return nullptr;
     }
     t->capacity_ = datagrams;

@@ -2,10 +2,9 @@
 
 #include <cstring>
 
-#include <rte_errno.h>
-#include <rte_hash.h>
-#include <rte_hash_crc.h>
 #include <rte_malloc.h>
+
+#include "hash_table.h"
 
 namespace ipshare {
 namespace {
@@ -17,21 +16,6 @@ struct MappingKey {
     uint8_t zero;
 };
 static_assert(sizeof(MappingKey) == 8);
-
-rte_hash* make_hash(const std::string& name, uint32_t entries, uint32_t key_len, std::string* err) {
-    rte_hash_parameters p{};
-    p.name = name.c_str();
-    p.entries = entries < 8 ? 8 : entries;
-    p.key_len = key_len;
-    p.hash_func = rte_hash_crc;
-    p.socket_id = SOCKET_ID_ANY;
-    p.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE;  // capacity guaranteed, no cuckoo failures
-    rte_hash* h = rte_hash_create(&p);
-    if (!h)
-        *err = "cannot create the NAT table " + name + " for " + std::to_string(entries) +
-               " entries (not enough memory? give EAL more with -m, or hugepages; or lower `napt sessions`)";
-    return h;
-}
 
 int proto_slot(uint8_t proto) {
     switch (proto) {
@@ -48,9 +32,9 @@ std::unique_ptr<Nat> Nat::create(const std::string& name, const NatParams& p, st
     std::unique_ptr<Nat> n(new Nat());
     n->params_ = p;
     const uint32_t cap = p.capacity;
-    if (!(n->sessions_hash_ = make_hash(name + "_s", 2 * cap, sizeof(FlowKey), err))) return nullptr;
-    if (!(n->mappings_hash_ = make_hash(name + "_m", cap, sizeof(MappingKey), err))) return nullptr;
-    if (!(n->clients_hash_ = make_hash(name + "_c", cap, sizeof(uint32_t), err))) return nullptr;
+    if (!(n->sessions_hash_ = make_hash(name + "_s", 2 * cap, sizeof(FlowKey), RTE_HASH_EXTRA_FLAGS_EXT_TABLE, err))) return nullptr;
+    if (!(n->mappings_hash_ = make_hash(name + "_m", cap, sizeof(MappingKey), RTE_HASH_EXTRA_FLAGS_EXT_TABLE, err))) return nullptr;
+    if (!(n->clients_hash_ = make_hash(name + "_c", cap, sizeof(uint32_t), RTE_HASH_EXTRA_FLAGS_EXT_TABLE, err))) return nullptr;
     n->sessions_ = static_cast<Session*>(rte_zmalloc((name + "_sa").c_str(), sizeof(Session) * cap, 64));
     n->mappings_ = static_cast<Mapping*>(rte_zmalloc((name + "_ma").c_str(), sizeof(Mapping) * cap, 64));
     if (!n->sessions_ || !n->mappings_) {

@@ -1,8 +1,6 @@
 #include "neighbour.h"
 
-#include <rte_errno.h>
-#include <rte_hash.h>
-#include <rte_hash_crc.h>
+#include "hash_table.h"
 
 namespace ipshare {
 namespace {
@@ -18,18 +16,8 @@ uint64_t decode(void* data) { return static_cast<uint64_t>(reinterpret_cast<uint
 std::unique_ptr<NeighbourTable> NeighbourTable::create(const std::string& name, uint32_t capacity,
                                                        rte_rcu_qsbr* qsbr, std::string* err) {
     std::unique_ptr<NeighbourTable> t(new NeighbourTable());
-    rte_hash_parameters p{};
-    p.name = name.c_str();
-    p.entries = capacity;
-    p.key_len = sizeof(NeighKey);
-    p.hash_func = rte_hash_crc;
-    p.socket_id = SOCKET_ID_ANY;
-    p.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF;
-    t->hash_ = rte_hash_create(&p);
-    if (!t->hash_) {
-        *err = "cannot create neighbour table: " + std::string(rte_strerror(rte_errno));
-        return nullptr;
-    }
+    t->hash_ = make_hash(name, capacity, sizeof(NeighKey), RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF, err);
+    if (!t->hash_) return nullptr;
     rte_hash_rcu_config rcu{};
     rcu.v = qsbr;
     rcu.mode = RTE_HASH_QSBR_MODE_DQ;

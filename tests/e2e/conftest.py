@@ -105,8 +105,37 @@ def pytest_runtest_makereport(item, call):
 # ------------------------------------------------------------------ fixtures
 
 
+# The namespaces have fixed names: two runs at once (two terminals, two
+# engineers on one machine) would tear down each other's test bed. A run
+# holds this lock for its whole session; another waits for it (bounded).
+LOCK_PATH = "/run/ipsh-e2e.lock"
+LOCK_WAIT_SECONDS = 1800
+
+
 @pytest.fixture(scope="session")
-def topo():
+def _e2e_lock():
+    import fcntl
+    import time
+    fd = os.open(LOCK_PATH, os.O_CREAT | os.O_RDWR, 0o600)
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                os.close(fd)
+                pytest.exit(f"another e2e run holds {LOCK_PATH} for over {LOCK_WAIT_SECONDS} s", returncode=2)
+            time.sleep(1)
+    try:
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+@pytest.fixture(scope="session")
+def topo(_e2e_lock):
     if os.geteuid() != 0:
         pytest.exit("the e2e tests create network namespaces: run them as root", returncode=2)
     if MODE == "ipshare" and not T.ipshare_binary().exists():
@@ -130,6 +159,7 @@ class Router:
         self.daemon = None
         self.deaths = []
         self.config_text = T.DEFAULT_CONFIG  # what start() runs the daemon with
+        self.workers = 1
 
     @property
     def is_ipshare(self):
@@ -137,7 +167,7 @@ class Router:
 
     def start(self):
         if self.is_ipshare:
-            self.daemon = T.Daemon(config_text=self.config_text).start(timeout=30)
+            self.daemon = T.Daemon(config_text=self.config_text, workers=self.workers).start(timeout=30)
 
     def stop(self, sig=signal.SIGINT):
         if self.daemon is not None:
@@ -149,14 +179,21 @@ class Router:
         assert self.is_ipshare, "counters exist only in ipshare mode"
         return self.daemon.counters()
 
+    def ctl(self, *words, json=False, timeout=20):
+        """ipsharectl against the running daemon's socket: the output as
+        text, or parsed with json=True; CmdError when the command fails."""
+        assert self.is_ipshare, "the control socket exists only in ipshare mode"
+        return self.daemon.ctl(*words, json=json, timeout=timeout)
+
     @contextlib.contextmanager
-    def configured(self, extra_lines):
-        """Run the daemon with the default configuration plus extra_lines for
-        the duration of the block (a restart), then with the default again.
-        Yields self; ipshare mode only."""
+    def configured(self, extra_lines, workers=1):
+        """Run the daemon with the default configuration plus extra_lines (and
+        `workers` worker lcores) for the duration of the block (a restart),
+        then as before. Yields self; ipshare mode only."""
         assert self.is_ipshare, "configurations exist only in ipshare mode"
         self.daemon.stop()
         self.config_text = T.DEFAULT_CONFIG + extra_lines.strip("\n") + "\n"
+        self.workers = workers
         try:
             self.start()
             yield self
@@ -164,6 +201,7 @@ class Router:
             if self.daemon is not None:
                 self.daemon.stop()
             self.config_text = T.DEFAULT_CONFIG
+            self.workers = 1
             self.start()
 
     @contextlib.contextmanager

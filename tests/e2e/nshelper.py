@@ -27,6 +27,13 @@ Commands:
              N connections (connect, send a line, read the echo, close)
   udp-agent  [--timeout T]   UDP sockets driven by JSON commands on stdin,
              one JSON answer per command (see cmd_udp_agent)
+  tcp-stream-echo --port P [--timeout T]
+             echo every byte of any number of connections until each ends;
+             one JSON line per connection
+  tcp-stream --dst A --port P [--chunk B] [--interval S] [--timeout T]
+             one connection sending B bytes every S seconds and checking the
+             echo, until a line (or EOF) on stdin; then it half-closes, reads
+             the rest of the echo and prints what it sent and got back
 """
 
 import argparse
@@ -411,6 +418,110 @@ def cmd_udp_agent(a):
     return 0
 
 
+def cmd_tcp_stream_echo(a):
+    import threading
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((a.bind, a.port))
+    ls.listen(16)
+    ready()
+    lock = threading.Lock()
+
+    def serve(c, peer):
+        total, err = 0, None
+        c.settimeout(a.timeout)
+        try:
+            while True:
+                chunk = c.recv(65536)
+                if not chunk:
+                    break
+                c.sendall(chunk)
+                total += len(chunk)
+        except OSError as e:
+            err = "%s: %s" % (type(e).__name__, e)
+        finally:
+            c.close()
+        with lock:
+            out({"peer": list(peer), "bytes": total, "error": err})
+
+    deadline = time.monotonic() + a.timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        r, _, _ = select.select([ls], [], [], min(left, 0.5))
+        if r:
+            c, peer = ls.accept()
+            threading.Thread(target=serve, args=(c, peer), daemon=True).start()
+    out({"end": True})
+
+
+def cmd_tcp_stream(a):
+    pattern = bytes(range(256)) * 64  # 16 KB; the stream is this, repeated
+    res = {"sent": 0, "received": 0, "match": True, "error": None}
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(min(10.0, a.timeout))
+    try:
+        s.connect((a.dst, a.port))
+    except OSError as e:
+        res["error"] = "connect: %s: %s" % (type(e).__name__, e)
+        out(res)
+        return 1
+    res["local"] = list(s.getsockname())
+    s.setblocking(False)
+    ready()
+    deadline = time.monotonic() + a.timeout
+    stdin_open, wr_open = True, True
+    next_send = time.monotonic()
+    pending = b""  # the part of the current chunk not written yet
+
+    def check(chunk):
+        off = res["received"] % len(pattern)
+        want = (pattern[off:] + pattern * (len(chunk) // len(pattern) + 1))[:len(chunk)]
+        if chunk != want:
+            res["match"] = False
+        res["received"] += len(chunk)
+
+    try:
+        while True:
+            now = time.monotonic()
+            if now >= deadline:
+                res["error"] = "timeout after %ss" % a.timeout
+                break
+            if wr_open and stdin_open and not pending and now >= next_send:
+                off = res["sent"] % len(pattern)
+                pending = (pattern[off:] + pattern)[:a.chunk]
+                next_send = now + a.interval
+            if wr_open and not stdin_open and not pending:
+                s.shutdown(socket.SHUT_WR)  # the echo server closes once it has echoed it all
+                wr_open = False
+            wait = 0.5 if (pending or not wr_open) else max(0.0, next_send - now)
+            rlist = [s] + ([sys.stdin] if stdin_open else [])
+            r, w, _ = select.select(rlist, [s] if pending else [], [], min(wait, deadline - now))
+            if sys.stdin in r:
+                sys.stdin.readline()  # any line, or EOF: stop sending
+                stdin_open = False
+            if s in r:
+                chunk = s.recv(65536)
+                if not chunk:
+                    if wr_open or res["received"] != res["sent"]:
+                        res["error"] = "closed by the peer after %d of %d bytes" % (res["received"], res["sent"])
+                    break
+                check(chunk)
+            if s in w and pending:
+                try:
+                    n = s.send(pending)
+                except BlockingIOError:
+                    n = 0
+                res["sent"] += n
+                pending = pending[n:]
+    except OSError as e:
+        res["error"] = "%s: %s" % (type(e).__name__, e)
+    finally:
+        s.close()
+    out(res)
+    return 0 if res["error"] is None and res["match"] and res["sent"] == res["received"] else 1
+
 def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     p = argparse.ArgumentParser()
@@ -473,6 +584,20 @@ def main():
     s = sub.add_parser("udp-agent")
     s.add_argument("--timeout", type=float, default=120)
     s.set_defaults(fn=cmd_udp_agent)
+
+    s = sub.add_parser("tcp-stream-echo")
+    s.add_argument("--port", type=int, required=True)
+    s.add_argument("--bind", default="0.0.0.0")
+    s.add_argument("--timeout", type=float, default=60)
+    s.set_defaults(fn=cmd_tcp_stream_echo)
+
+    s = sub.add_parser("tcp-stream")
+    s.add_argument("--dst", required=True)
+    s.add_argument("--port", type=int, required=True)
+    s.add_argument("--chunk", type=int, default=1000)
+    s.add_argument("--interval", type=float, default=0.005)
+    s.add_argument("--timeout", type=float, default=60)
+    s.set_defaults(fn=cmd_tcp_stream)
 
     a = p.parse_args()
     # a hard stop whatever happens inside

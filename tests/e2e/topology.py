@@ -603,6 +603,33 @@ def ipshare_binary():
     return build_dir() / "control" / "ipshare"
 
 
+def ipsharectl_binary():
+    return build_dir() / "control" / "ipsharectl"
+
+
+def ctl_run(socket_path, *words, timeout=20, input=None):
+    """ipsharectl --socket socket_path WORDS... (bounded); the CompletedProcess.
+    Exit status: 0 ok, 1 error reply, 2 cannot connect, 3 no reply, 64 usage."""
+    return run([str(ipsharectl_binary()), "--socket", str(socket_path)] + [str(w) for w in words],
+               timeout=timeout, check=False, input=input)
+
+
+def ctl(socket_path, *words, json=False, timeout=20):
+    """One ipsharectl command that must succeed: its output as text, or
+    parsed (json=True adds --json). CmdError, with the reply, otherwise."""
+    import json as _json  # the module (the parameter shadows it)
+    words = list(words) + (["--json"] if json else [])
+    p = ctl_run(socket_path, *words, timeout=timeout)
+    if p.returncode != 0:
+        raise CmdError(f"ipsharectl {' '.join(map(str, words))}: exit {p.returncode}\n{p.stdout}{p.stderr}")
+    if json:
+        try:
+            return _json.loads(p.stdout)
+        except ValueError as e:
+            raise CmdError(f"ipsharectl {' '.join(map(str, words))}: not JSON ({e}):\n{p.stdout}") from e
+    return p.stdout
+
+
 COUNTER_PORT_RE = re.compile(r"^port (\S+) rx (\d+) tx (\d+) dropped (\d+)\s*$")
 COUNTER_DROP_RE = re.compile(r"^drop (\S+) (\d+)\s*$")
 COUNTER_NAT_ACTIVE_RE = re.compile(r"^nat_active (\S+) (\d+)\s*$")
@@ -667,7 +694,7 @@ class Daemon:
     """ipshare running in the router namespace on af_packet vdevs."""
 
     def __init__(self, config_text=DEFAULT_CONFIG, config_path=None, binary=None, lcores=None,
-                 ns=ROUTER):
+                 ns=ROUTER, workers=1):
         global _daemon_seq
         _daemon_seq += 1
         self.tmp = tempfile.mkdtemp(prefix="ipsh-e2e-")
@@ -679,6 +706,11 @@ class Daemon:
         self.binary = Path(binary) if binary else ipshare_binary()
         self.file_prefix = f"ipsh-e2e-{os.getpid()}-{_daemon_seq}"
         self.lcores = lcores or os.environ.get("IPSHARE_E2E_LCORES", "0,1")
+        # Several workers: one queue pair each on every port (af_packet qpairs:
+        # the kernel's fanout hash spreads flows, so replies often land on
+        # another worker's queue than their flow's owner). On a 2-CPU machine
+        # the extra worker lcores share the last CPU.
+        self.workers = workers
         self.ns = ns
         self.bg = None
         self.final_counters = None
@@ -692,7 +724,12 @@ class Daemon:
         # af_packet hands over datagrams the kernel reassembled (its fanout
         # uses PACKET_FANOUT_FLAG_DEFRAG): 16 KB frames and buffers to match.
         af = f",framesz={AF_PACKET_FRAME},blocksz={AF_PACKET_FRAME}"
-        return [str(self.binary), "-l", self.lcores, "--no-huge", "-m", "1024", "--no-pci",
+        cores = ["-l", self.lcores]
+        if self.workers > 1:
+            last = max(0, (os.cpu_count() or 2) - 1)
+            af += f",qpairs={self.workers}"
+            cores = ["--lcores", ",".join(["0@0"] + [f"{i}@{min(i, last)}" for i in range(1, self.workers + 1)])]
+        return [str(self.binary), *cores, "--no-huge", "-m", "1024", "--no-pci",
                 "--file-prefix", self.file_prefix,
                 "--vdev", f"net_af_packet0,iface={R_WAN}{af}",
                 "--vdev", f"net_af_packet1,iface={R_LAN}{af}",
@@ -768,6 +805,13 @@ class Daemon:
             self.final_counters = self._block_after(start, 0)
         self._cleanup()
         return rc
+
+    def ctl(self, *words, json=False, timeout=20):
+        """ipsharectl against this daemon's socket (see ctl())."""
+        return ctl(self.socket_path, *words, json=json, timeout=timeout)
+
+    def ctl_run(self, *words, timeout=20, input=None):
+        return ctl_run(self.socket_path, *words, timeout=timeout, input=input)
 
     def _cleanup(self):
         for base in ("/var/run/dpdk", "/run/dpdk"):

@@ -62,7 +62,7 @@ public:
         neighbour_rows = {
             {"wan", ip("203.0.113.1"), "02:00:00:00:01:01", "reachable", 12},
             {"lan", ip("192.168.1.11"), "02:00:00:00:02:11", "reachable", 3},
-            {"lan", ip("192.168.1.12"), "", "incomplete", 0},
+            {"lan", ip("192.168.1.12"), "-", "incomplete", 0},
             {"dmz", ip("203.0.113.10"), "02:00:00:00:03:10", "reachable", 1},
         };
         SessionRow s;
@@ -353,7 +353,7 @@ TEST(Commands, ShowNeighboursAndAlias) {
         "ZONE  ADDRESS       MAC                STATE       AGE\n"
         "wan   203.0.113.1   02:00:00:00:01:01  reachable    12\n"
         "lan   192.168.1.11  02:00:00:00:02:11  reachable     3\n"
-        "lan   192.168.1.12                     incomplete    0\n"
+        "lan   192.168.1.12  -                  incomplete    0\n"
         "dmz   203.0.113.10  02:00:00:00:03:10  reachable     1\n";
     EXPECT_EQ(ok_body(api, "show neighbours"), expected);
     EXPECT_EQ(ok_body(api, "show neighbors"), expected);

@@ -1,0 +1,19 @@
+// What bench_main.cc tells bench_dataplane.cc.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace ipshare::bench {
+
+struct Options {
+    uint64_t packets = 1u << 20;  // per repetition of a benchmark (sessions: a quarter)
+    std::vector<uint32_t> sessions = {1u << 10, 1u << 16, 1u << 20, 1u << 22};
+    bool capacity_full = false;   // NAT capacity = the sessions (full table) instead of max(sessions, 1M)
+    unsigned workers = 1;         // how many may run at once (EAL lcores)
+};
+
+void register_benchmarks(const Options& o);
+void release_scenarios();
+
+}  // namespace ipshare::bench

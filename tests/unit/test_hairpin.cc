@@ -1,0 +1,520 @@
+// Hairpin NAT through the real stages (main in eal_main.cc): a LAN client
+// connects to wan-ip on a forwarded port, and the router turns the packet
+// around to the forward's target on the same LAN port, translated both ways
+// (DNAT to the target, SNAT to the client's outside address), so that the
+// target's reply comes back through the router (docs/configuration.md,
+// `forward` and `hairpin source`; nat_stage.cc, on_hairpin and chain_in).
+//
+// Real mbufs from a real mempool go in through ring-backed ethdev ports and
+// process_burst(); the frames that leave are read back from the TX rings and
+// checked field by field. Checksums are verified by full recomputation
+// (packet_builder.h's reference sum over the pseudo-header), never by the
+// code under test.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <atomic>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <rte_bus_vdev.h>
+#include <rte_cycles.h>
+#include <rte_eth_ring.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "burst.h"
+#include "config_parse.h"
+#include "frag.h"
+#include "nat.h"
+#include "neighbour.h"
+#include "packet_builder.h"
+#include "port.h"
+#include "tables_build.h"
+#include "worker.h"
+
+namespace ipshare {
+namespace {
+
+using namespace test;
+
+constexpr uint32_t kClient2 = ipv4(192, 168, 1, 12);
+constexpr Mac kClient2Mac = {0x02, 0x00, 0x5e, 0x00, 0x01, 0x0c};
+constexpr uint16_t kNaptLo = 61000, kNaptHi = 65535;
+
+// The reference configuration with one forward: wan-ip:8080 -> client2:80.
+std::string config_text(bool hairpin_lan) {
+    std::string c =
+        "port wan net_ring_hp_wan\n"
+        "port lan net_ring_hp_lan\n"
+        "port dmz net_ring_hp_dmz\n"
+        "lan address 192.168.1.1/24\n"
+        "wan network 203.0.113.0/24 gateway 203.0.113.1\n"
+        "server address 203.0.113.10\n"
+        "forward tcp 8080 to 192.168.1.12 port 80\n";
+    if (hairpin_lan) c += "hairpin source lan\n";
+    return c;
+}
+
+// ---------------------------------------------------------------- L4 checksums (reference)
+
+// The one's-complement sum over the pseudo-header and the whole L4 segment
+// of a frame's datagram.
+uint16_t l4_sum_with_pseudo(const Bytes& f) {
+    const Ipv4Hdr* ip = ip_of(f);
+    const size_t l4_len = ip->total_length.host() - ip->header_len();
+    Bytes p(12 + l4_len);
+    const uint32_t src = ip->src.host(), dst = ip->dst.host();
+    for (int i = 0; i < 4; ++i) {
+        p[i] = static_cast<uint8_t>(src >> (24 - 8 * i));
+        p[4 + i] = static_cast<uint8_t>(dst >> (24 - 8 * i));
+    }
+    p[8] = 0;
+    p[9] = ip->proto;
+    p[10] = static_cast<uint8_t>(l4_len >> 8);
+    p[11] = static_cast<uint8_t>(l4_len);
+    std::memcpy(p.data() + 12, l4_of(f), l4_len);
+    return ref_sum(p.data(), p.size());
+}
+
+size_t l4_checksum_offset(uint8_t proto) { return proto == kIpProtoTcp ? 16 : 6; }
+
+// Fills the TCP or UDP checksum of a built frame (the builder leaves it 0).
+void fill_l4_checksum(Bytes& f) {
+    uint8_t* c = l4_of(f) + l4_checksum_offset(ip_of(f)->proto);
+    c[0] = c[1] = 0;
+    uint16_t sum = static_cast<uint16_t>(~l4_sum_with_pseudo(f));
+    if (sum == 0 && ip_of(f)->proto == kIpProtoUdp) sum = 0xffff;
+    c[0] = static_cast<uint8_t>(sum >> 8);
+    c[1] = static_cast<uint8_t>(sum);
+}
+
+bool l4_checksum_valid(const Bytes& f) { return l4_sum_with_pseudo(f) == 0xffff; }
+
+const TcpHdr* tcp_of(const Bytes& f) { return reinterpret_cast<const TcpHdr*>(l4_of(f)); }
+const UdpHdr* udp_of(const Bytes& f) { return reinterpret_cast<const UdpHdr*>(l4_of(f)); }
+
+Bytes tcp_segment(const Mac& dst_mac, const Mac& src_mac, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
+                  uint8_t flags, uint16_t ip_id, size_t payload = 0) {
+    Bytes f = PacketBuilder()
+                  .eth(dst_mac, src_mac)
+                  .ipv4({.src = src, .dst = dst, .proto = kIpProtoTcp, .ttl = 64, .id = ip_id})
+                  .tcp(sport, dport, flags)
+                  .payload(pattern(payload, static_cast<uint8_t>(ip_id)))
+                  .build();
+    fill_l4_checksum(f);
+    return f;
+}
+
+Bytes udp_datagram(const Mac& dst_mac, const Mac& src_mac, uint32_t src, uint16_t sport, uint32_t dst,
+                   uint16_t dport, uint16_t ip_id) {
+    Bytes f = PacketBuilder()
+                  .eth(dst_mac, src_mac)
+                  .ipv4({.src = src, .dst = dst, .proto = kIpProtoUdp, .ttl = 64, .id = ip_id})
+                  .udp(sport, dport)
+                  .payload(pattern(24, static_cast<uint8_t>(ip_id)))
+                  .build();
+    fill_l4_checksum(f);
+    return f;
+}
+
+// ---------------------------------------------------------------- the router
+
+constexpr unsigned kPoolSize = 1023;
+constexpr unsigned kRingSize = 256;
+
+// Three ring-backed ports, a WorkerCtx built as the daemon builds it, and
+// Tables from build_tables() over a parsed configuration with a forward.
+class Hairpin : public ::testing::Test {
+protected:
+    void SetUp() override {
+        pool_ = rte_pktmbuf_pool_create("hp_pool", kPoolSize, 0, sizeof(MbufMeta), RTE_MBUF_DEFAULT_BUF_SIZE,
+                                        static_cast<int>(rte_socket_id()));
+        ASSERT_NE(pool_, nullptr) << rte_strerror(rte_errno);
+        initial_avail_ = rte_mempool_avail_count(pool_);
+        for (Zone z : kAllZones) ASSERT_NO_FATAL_FAILURE(make_port(z));
+        ASSERT_NO_FATAL_FAILURE(use_config(/*hairpin_lan=*/false));
+
+        const size_t qsz = rte_rcu_qsbr_get_memsize(1);
+        qsbr_ = static_cast<rte_rcu_qsbr*>(rte_zmalloc("hp_qsbr", qsz, RTE_CACHE_LINE_SIZE));
+        ASSERT_NE(qsbr_, nullptr);
+        ASSERT_EQ(rte_rcu_qsbr_init(qsbr_, 1), 0);
+        std::string err;
+        neigh_ = NeighbourTable::create("hp_neigh", 1024, qsbr_, &err);
+        ASSERT_TRUE(neigh_) << err;
+        ASSERT_TRUE(neigh_->set(Zone::dmz, kWanIp, mac_to_word(kServerMac.data())));
+        ASSERT_TRUE(neigh_->set(Zone::wan, kGateway, mac_to_word(kGatewayMac.data())));
+        ASSERT_TRUE(neigh_->set(Zone::lan, kClient1, mac_to_word(kClient1Mac.data())));
+        ASSERT_TRUE(neigh_->set(Zone::lan, kClient2, mac_to_word(kClient2Mac.data())));
+
+        const int socket = static_cast<int>(rte_socket_id());
+        learn_ = rte_ring_create_elem("hp_learn", sizeof(ArpLearnMsg), 256, socket, RING_F_SC_DEQ);
+        pending_ = rte_ring_create("hp_pending", 256, socket, RING_F_SC_DEQ);
+        inject_ = rte_ring_create("hp_inject", 256, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+        refeed_ = rte_ring_create("hp_refeed", 256, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+        ASSERT_TRUE(learn_ && pending_ && inject_ && refeed_);
+
+        NatParams np;
+        np.wan_ip = kWanIp;
+        np.port_lo = kNaptLo;
+        np.port_hi = kNaptHi;
+        np.capacity = 1024;
+        np.per_client = 64;
+        nat_ = Nat::create("hp_nat", np, &err);
+        ASSERT_TRUE(nat_) << err;
+        nat_->set_counters(&counters_);
+        frags_ = FragTable::create("hp_frag", 64, 64, &err);
+        ASSERT_TRUE(frags_) << err;
+
+        const uint64_t hz = rte_get_tsc_hz();
+        w_.index = 0;
+        w_.ports = ports_;
+        w_.tables = &published_;
+        w_.neigh = neigh_.get();
+        w_.learn_ring = learn_;
+        w_.pending_ring = pending_;
+        w_.inject_ring = inject_;
+        w_.qsbr = qsbr_;
+        w_.icmp_errors = TokenBucket(100, 50, hz);
+        w_.icmp_echo = TokenBucket(1000, 100, hz);
+        w_.arp_replies = TokenBucket(1000, 100, hz);
+        for (Zone z : kAllZones) {
+            w_.tx.q[idx(z)].port_id = ports_[idx(z)].port_id;
+            w_.tx.q[idx(z)].queue_id = 0;
+        }
+        w_.counters = &counters_;
+        w_.stop = &stop_;
+        w_.nat = nat_.get();
+        w_.frags = frags_.get();
+        w_.refeed_ring = refeed_;
+        w_.start_tsc = rte_rdtsc();
+        w_.tsc_hz = hz;
+    }
+
+    void TearDown() override {
+        for (Zone z : kAllZones)
+            if (tx_[idx(z)]) {
+                EXPECT_EQ(rte_ring_count(tx_[idx(z)]), 0u) << "unread frames on " << kZoneNames[idx(z)];
+            }
+        if (pending_) {
+            EXPECT_EQ(rte_ring_count(pending_), 0u) << "frames waiting for ARP: a neighbour was missing";
+        }
+        free_ring_mbufs(pending_);
+        free_ring_mbufs(inject_);
+        free_ring_mbufs(refeed_);
+        for (Zone z : kAllZones) {
+            free_ring_mbufs(tx_[idx(z)]);
+            free_ring_mbufs(rx_[idx(z)]);
+        }
+        if (pool_) {
+            EXPECT_EQ(rte_mempool_avail_count(pool_), initial_avail_) << "mbufs leaked";
+        }
+        frags_.reset();
+        nat_.reset();
+        neigh_.reset();
+        rte_free(qsbr_);
+        rte_ring_free(learn_);
+        rte_ring_free(pending_);
+        rte_ring_free(inject_);
+        rte_ring_free(refeed_);
+        tables_.reset();
+        for (Zone z : kAllZones) {
+            if (port_made_[idx(z)]) {
+                rte_eth_dev_stop(ports_[idx(z)].port_id);
+                rte_vdev_uninit(port_name(z).c_str());
+            }
+            rte_ring_free(rx_[idx(z)]);
+            rte_ring_free(tx_[idx(z)]);
+        }
+        rte_mempool_free(pool_);
+    }
+
+    // Tables for the configuration, published to the worker. Safe between
+    // bursts: the test is the only "worker".
+    void use_config(bool hairpin_lan) {
+        Config cfg;
+        const auto e = parse_config(config_text(hairpin_lan), "hairpin.conf", cfg);
+        ASSERT_FALSE(e.has_value()) << e->str();
+        published_.store(nullptr);
+        tables_.reset();  // the route table's name is reused
+        std::string err;
+        tables_ = build_tables(cfg, 1, ids_, &err);
+        ASSERT_TRUE(tables_) << err;
+        ASSERT_EQ(tables_->nat.hairpin_source_lan, hairpin_lan);
+        published_.store(tables_.get());
+    }
+
+    static std::string port_name(Zone z) { return std::string("net_ring_hp_") + kZoneNames[idx(z)]; }
+
+    void make_port(Zone z) {
+        const int socket = static_cast<int>(rte_socket_id());
+        const std::string n = kZoneNames[idx(z)];
+        rx_[idx(z)] = rte_ring_create(("hp_rx_" + n).c_str(), kRingSize, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+        tx_[idx(z)] = rte_ring_create(("hp_tx_" + n).c_str(), kRingSize, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+        ASSERT_TRUE(rx_[idx(z)] && tx_[idx(z)]);
+        const int port = rte_eth_from_rings(("hp_" + n).c_str(), &rx_[idx(z)], 1, &tx_[idx(z)], 1,
+                                            static_cast<unsigned>(socket));
+        ASSERT_GE(port, 0) << "rte_eth_from_rings: " << rte_strerror(rte_errno);
+        port_made_[idx(z)] = true;
+        std::string err;
+        ASSERT_TRUE(port_start(static_cast<uint16_t>(port), 1, pool_, &ports_[idx(z)], &err)) << err;
+        // The ring PMD's MAC is all zeros: give each port its own.
+        const uint8_t mac[6] = {0x02, 0x1a, 0x00, 0x00, 0x00, static_cast<uint8_t>(0x20 + idx(z))};
+        std::memcpy(ports_[idx(z)].mac, mac, 6);
+    }
+
+    static void free_ring_mbufs(rte_ring* r) {
+        void* obj;
+        while (r && rte_ring_dequeue(r, &obj) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(obj));
+    }
+
+    Mac mac_of(Zone z) const {
+        Mac m;
+        std::memcpy(m.data(), ports_[idx(z)].mac, 6);
+        return m;
+    }
+
+    rte_mbuf* mbuf_of(const Bytes& frame) {
+        rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+        EXPECT_NE(m, nullptr);
+        if (!m) return nullptr;
+        char* p = rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size()));
+        EXPECT_NE(p, nullptr);
+        std::memcpy(p, frame.data(), frame.size());
+        return m;
+    }
+
+    // One frame arrives on `z` and goes through the router.
+    void receive(Zone z, const Bytes& frame) {
+        rte_mbuf* m = mbuf_of(frame);
+        ASSERT_NE(m, nullptr);
+        ASSERT_EQ(rte_ring_enqueue(rx_[idx(z)], m), 0);
+        rte_mbuf* pkts[kBurst];
+        const uint16_t n = rte_eth_rx_burst(ports_[idx(z)].port_id, 0, pkts, kBurst);
+        ASSERT_EQ(n, 1);
+        process_burst(w_, *published_.load(), z, pkts, n);
+        w_.tx.flush_all(counters_);
+    }
+
+    std::vector<Bytes> sent(Zone z) {
+        std::vector<Bytes> out;
+        void* objs[64];
+        unsigned n;
+        while ((n = rte_ring_dequeue_burst(tx_[idx(z)], objs, 64, nullptr)) > 0) {
+            for (unsigned i = 0; i < n; ++i) {
+                auto* m = static_cast<rte_mbuf*>(objs[i]);
+                EXPECT_EQ(m->nb_segs, 1);
+                const auto* p = rte_pktmbuf_mtod(m, const uint8_t*);
+                out.emplace_back(p, p + rte_pktmbuf_data_len(m));
+                rte_pktmbuf_free(m);
+            }
+        }
+        return out;
+    }
+
+    // The one frame `frame` produced: it left on lan and nowhere else.
+    Bytes one_out_on_lan(const char* what) {
+        const auto wan = sent(Zone::wan), dmz = sent(Zone::dmz), lan = sent(Zone::lan);
+        EXPECT_TRUE(wan.empty()) << what << ": " << wan.size() << " frame(s) left on wan";
+        EXPECT_TRUE(dmz.empty()) << what << ": " << dmz.size() << " frame(s) left on dmz (the server)";
+        EXPECT_EQ(lan.size(), 1u) << what << ": frames on lan";
+        return lan.empty() ? Bytes{} : lan[0];
+    }
+
+    uint64_t drops(Drop d) const { return counters_.drops[static_cast<size_t>(d)].get(); }
+    uint64_t total_drops() const {
+        uint64_t n = 0;
+        for (const auto& c : counters_.drops) n += c.get();
+        return n;
+    }
+
+    rte_mempool* pool_ = nullptr;
+    unsigned initial_avail_ = 0;
+    std::array<rte_ring*, kNumZones> rx_{}, tx_{};
+    std::array<bool, kNumZones> port_made_{};
+    std::array<PortInfo, kNumZones> ports_{};
+    ForwardIds ids_;
+    std::unique_ptr<Tables> tables_;
+    std::atomic<const Tables*> published_{nullptr};
+    rte_rcu_qsbr* qsbr_ = nullptr;
+    std::unique_ptr<NeighbourTable> neigh_;
+    rte_ring* learn_ = nullptr;
+    rte_ring* pending_ = nullptr;
+    rte_ring* inject_ = nullptr;
+    rte_ring* refeed_ = nullptr;
+    std::unique_ptr<Nat> nat_;
+    std::unique_ptr<FragTable> frags_;
+    Counters counters_;
+    std::atomic<bool> stop_{false};
+    WorkerCtx w_;
+};
+
+// `out` is `in` after the router changed the addresses and ports to these:
+// TTL one less, checksums right by full recomputation, Ethernet from the
+// router's lan port to `dst_mac`, and every other byte unchanged.
+void expect_translated(const Bytes& in, const Bytes& out, const Mac& dst_mac, const Mac& src_mac, uint32_t src,
+                       uint16_t sport, uint32_t dst, uint16_t dport) {
+    ASSERT_EQ(out.size(), 14 + datagram_of(in).size()) << "length changed";
+    EXPECT_EQ(mac_text(eth_of(out)->dst), mac_text(dst_mac));
+    EXPECT_EQ(mac_text(eth_of(out)->src), mac_text(src_mac));
+    EXPECT_EQ(eth_of(out)->type.host(), kEtherTypeIpv4);
+    EXPECT_EQ(dotted(ip_of(out)->src.host()), dotted(src));
+    EXPECT_EQ(dotted(ip_of(out)->dst.host()), dotted(dst));
+    EXPECT_EQ(ip_of(out)->ttl, ip_of(in)->ttl - 1);
+    EXPECT_TRUE(ip_checksum_valid(out)) << "IPv4 header checksum";
+    const uint8_t proto = ip_of(in)->proto;
+    ASSERT_EQ(ip_of(out)->proto, proto);
+    const be16* ports = reinterpret_cast<const be16*>(l4_of(out));
+    EXPECT_EQ(ports[0].host(), sport);
+    EXPECT_EQ(ports[1].host(), dport);
+    EXPECT_TRUE(l4_checksum_valid(out)) << (proto == kIpProtoTcp ? "TCP" : "UDP") << " checksum";
+    // Everything but TTL, header checksum, addresses, ports and L4 checksum is as sent.
+    Bytes a = datagram_of(in), b = datagram_of(out);
+    const size_t hl = ip_of(in)->header_len();
+    for (size_t i : {size_t{8}, size_t{10}, size_t{11}})
+        a[i] = b[i] = 0;
+    for (size_t i = 12; i < 20; ++i) a[i] = b[i] = 0;
+    for (size_t i = 0; i < 4; ++i) a[hl + i] = b[hl + i] = 0;
+    const size_t c = hl + l4_checksum_offset(proto);
+    a[c] = a[c + 1] = b[c] = b[c + 1] = 0;
+    EXPECT_TRUE(a == b) << "the datagram changed beyond addresses, ports, TTL and checksums";
+}
+
+// ---------------------------------------------------------------- TCP to a forwarded port
+
+TEST_F(Hairpin, TcpToAForwardedPortIsTurnedAroundWithTheClientsOutsideAddress) {
+    // hairpin source wan (the default): the target sees wan-ip and a NAPT port.
+    const Bytes syn = tcp_segment(mac_of(Zone::lan), kClient1Mac, kClient1, 40000, kWanIp, 8080, kTcpSyn, 0x1001);
+    receive(Zone::lan, syn);
+    const Bytes at_target = one_out_on_lan("the SYN");
+    ASSERT_FALSE(at_target.empty());
+    const uint16_t port = tcp_of(at_target)->sport.host();
+    EXPECT_GE(port, kNaptLo);
+    EXPECT_LE(port, kNaptHi);
+    expect_translated(syn, at_target, kClient2Mac, mac_of(Zone::lan), kWanIp, port, kClient2, 80);
+    EXPECT_EQ(tcp_of(at_target)->flags, kTcpSyn);
+    EXPECT_EQ(tcp_of(at_target)->seq.host(), tcp_of(syn)->seq.host());
+
+    // The target answers the address it saw; the reply goes back to client1
+    // as from wan-ip:8080, the address client1 connected to.
+    const Bytes syn_ack =
+        tcp_segment(mac_of(Zone::lan), kClient2Mac, kClient2, 80, kWanIp, port, kTcpSyn | kTcpAck, 0x2001);
+    receive(Zone::lan, syn_ack);
+    const Bytes at_client = one_out_on_lan("the SYN-ACK");
+    ASSERT_FALSE(at_client.empty());
+    expect_translated(syn_ack, at_client, kClient1Mac, mac_of(Zone::lan), kWanIp, 8080, kClient1, 40000);
+    EXPECT_EQ(tcp_of(at_client)->flags, kTcpSyn | kTcpAck);
+
+    // The rest of the connection uses the same translation, with data.
+    const Bytes ack =
+        tcp_segment(mac_of(Zone::lan), kClient1Mac, kClient1, 40000, kWanIp, 8080, kTcpAck | kTcpPsh, 0x1002, 333);
+    receive(Zone::lan, ack);
+    const Bytes ack_at_target = one_out_on_lan("the client's data");
+    ASSERT_FALSE(ack_at_target.empty());
+    expect_translated(ack, ack_at_target, kClient2Mac, mac_of(Zone::lan), kWanIp, port, kClient2, 80);
+
+    EXPECT_EQ(total_drops(), 0u);
+    // Two sessions: client1's outbound mapping and the forward's.
+    EXPECT_EQ(nat_->active(), 2u);
+    EXPECT_EQ(counters_.port[idx(Zone::lan)].tx.get(), 3u);
+}
+
+TEST_F(Hairpin, WithHairpinSourceLanTheTargetSeesLanIp) {
+    ASSERT_NO_FATAL_FAILURE(use_config(/*hairpin_lan=*/true));
+    const Bytes syn = tcp_segment(mac_of(Zone::lan), kClient1Mac, kClient1, 40000, kWanIp, 8080, kTcpSyn, 0x3001);
+    receive(Zone::lan, syn);
+    const Bytes at_target = one_out_on_lan("the SYN");
+    ASSERT_FALSE(at_target.empty());
+    const uint16_t port = tcp_of(at_target)->sport.host();
+    expect_translated(syn, at_target, kClient2Mac, mac_of(Zone::lan), kLanIp, port, kClient2, 80);
+
+    // The target answers lan-ip: the router turns it back to client1, from
+    // wan-ip:8080.
+    const Bytes syn_ack =
+        tcp_segment(mac_of(Zone::lan), kClient2Mac, kClient2, 80, kLanIp, port, kTcpSyn | kTcpAck, 0x4001);
+    receive(Zone::lan, syn_ack);
+    const Bytes at_client = one_out_on_lan("the SYN-ACK");
+    ASSERT_FALSE(at_client.empty());
+    expect_translated(syn_ack, at_client, kClient1Mac, mac_of(Zone::lan), kWanIp, 8080, kClient1, 40000);
+    EXPECT_EQ(total_drops(), 0u);
+}
+
+TEST_F(Hairpin, ForwardFromTheInternetKeepsTheSourceAndRepliesLeaveOnWan) {
+    // The same forward from outside: DNAT only.
+    const Bytes syn =
+        tcp_segment(mac_of(Zone::wan), kGatewayMac, kInternetHost, 50000, kWanIp, 8080, kTcpSyn, 0x5001);
+    receive(Zone::wan, syn);
+    const auto lan = sent(Zone::lan);
+    EXPECT_TRUE(sent(Zone::dmz).empty()) << "a forwarded SYN reached the server";
+    EXPECT_TRUE(sent(Zone::wan).empty());
+    ASSERT_EQ(lan.size(), 1u);
+    expect_translated(syn, lan[0], kClient2Mac, mac_of(Zone::lan), kInternetHost, 50000, kClient2, 80);
+
+    const Bytes syn_ack =
+        tcp_segment(mac_of(Zone::lan), kClient2Mac, kClient2, 80, kInternetHost, 50000, kTcpSyn | kTcpAck, 0x6001);
+    receive(Zone::lan, syn_ack);
+    const auto wan = sent(Zone::wan);
+    EXPECT_TRUE(sent(Zone::lan).empty());
+    EXPECT_TRUE(sent(Zone::dmz).empty());
+    ASSERT_EQ(wan.size(), 1u);
+    expect_translated(syn_ack, wan[0], kGatewayMac, mac_of(Zone::wan), kWanIp, 8080, kInternetHost, 50000);
+    EXPECT_EQ(total_drops(), 0u);
+}
+
+TEST_F(Hairpin, TcpToAnUnforwardedPortOfWanIpGoesToTheServerUnchanged) {
+    const Bytes syn = tcp_segment(mac_of(Zone::lan), kClient1Mac, kClient1, 40001, kWanIp, 8081, kTcpSyn, 0x7001);
+    receive(Zone::lan, syn);
+    const auto dmz = sent(Zone::dmz);
+    EXPECT_TRUE(sent(Zone::lan).empty());
+    EXPECT_TRUE(sent(Zone::wan).empty());
+    ASSERT_EQ(dmz.size(), 1u);
+    expect_translated(syn, dmz[0], kServerMac, mac_of(Zone::dmz), kClient1, 40001, kWanIp, 8081);
+}
+
+// ---------------------------------------------------------------- UDP between two clients' mappings
+
+TEST_F(Hairpin, UdpHolePunchingBetweenTwoClientsMappings) {
+    // Each client learns its outside port by sending to the internet.
+    receive(Zone::lan, udp_datagram(mac_of(Zone::lan), kClient1Mac, kClient1, 5000, kInternetHost, 3478, 0x0101));
+    auto wan = sent(Zone::wan);
+    ASSERT_EQ(wan.size(), 1u);
+    const uint16_t p1 = udp_of(wan[0])->sport.host();
+    receive(Zone::lan, udp_datagram(mac_of(Zone::lan), kClient2Mac, kClient2, 6000, kInternetHost, 3478, 0x0201));
+    wan = sent(Zone::wan);
+    ASSERT_EQ(wan.size(), 1u);
+    const uint16_t p2 = udp_of(wan[0])->sport.host();
+    ASSERT_NE(p1, p2);
+
+    // client1 first, to client2's outside port: client2 never sent to
+    // client1's, so address-and-port-dependent filtering drops it.
+    receive(Zone::lan, udp_datagram(mac_of(Zone::lan), kClient1Mac, kClient1, 5000, kWanIp, p2, 0x0102));
+    EXPECT_TRUE(sent(Zone::lan).empty()) << "client1's first datagram passed the filter";
+    EXPECT_TRUE(sent(Zone::dmz).empty()) << "client1's first datagram went to the server";
+    EXPECT_TRUE(sent(Zone::wan).empty());
+    EXPECT_EQ(drops(Drop::hairpin_filtered), 1u);
+
+    // client2 to client1's outside port: client1 has sent to it, so it passes.
+    const Bytes b = udp_datagram(mac_of(Zone::lan), kClient2Mac, kClient2, 6000, kWanIp, p1, 0x0202);
+    receive(Zone::lan, b);
+    const Bytes at1 = one_out_on_lan("client2 -> client1");
+    ASSERT_FALSE(at1.empty());
+    expect_translated(b, at1, kClient1Mac, mac_of(Zone::lan), kWanIp, p2, kClient1, 5000);
+
+    // Now client1's datagrams reach client2 too.
+    const Bytes a = udp_datagram(mac_of(Zone::lan), kClient1Mac, kClient1, 5000, kWanIp, p2, 0x0103);
+    receive(Zone::lan, a);
+    const Bytes at2 = one_out_on_lan("client1 -> client2");
+    ASSERT_FALSE(at2.empty());
+    expect_translated(a, at2, kClient2Mac, mac_of(Zone::lan), kWanIp, p1, kClient2, 6000);
+    EXPECT_EQ(total_drops(), 1u);
+}
+
+}  // namespace
+}  // namespace ipshare
