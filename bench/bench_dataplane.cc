@@ -227,6 +227,7 @@ bool prefill(Scenario& s, unsigned i) {
 // N established sessions over `nworkers` workers; table capacity per worker
 // `capacity` (0: exactly its share of N, the table sized to the sessions).
 void build_napt(Scenario& s, uint32_t n, unsigned nworkers, uint32_t capacity) {
+    s.flows.reserve(nworkers);  // the traffic patterns point into it
     for (unsigned i = 0; i < nworkers; ++i) {
         NatConfig nc;
         nc.capacity = capacity ? capacity : n / nworkers;
@@ -265,6 +266,7 @@ constexpr uint32_t kCreateBackground = 1u << 16;
 constexpr uint32_t kCreateBackgroundEndpoints = 1024;
 
 void build_create(Scenario& s, bool new_mapping) {
+    s.flows.reserve(1);
     NatConfig nc;
     nc.rest_seconds = 0;
     if (!add_worker(s, 0, nc)) return;
@@ -315,18 +317,49 @@ void remove_created(Scenario& s) {
 
 // ---------------------------------------------------------------- running
 
+// One worker's iterations: cycles and per-stage cycles of each.
 struct Totals {
     uint64_t cycles = 0, packets = 0, lost = 0;
+    unsigned ppi = 0;  // packets per iteration
+    std::vector<uint64_t> iter_cycles;
+    std::vector<std::array<uint64_t, kSlots>> iter_stages;
+
+    // The machine is shared: an iteration during which the worker was
+    // descheduled counts the other process's time. The median iteration is
+    // immune to that as long as most iterations ran undisturbed.
+    double median_cpp() const {
+        if (iter_cycles.empty()) return 0;
+        std::vector<uint64_t> v = iter_cycles;
+        std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+        return double(v[v.size() / 2]) / ppi;
+    }
+    // Per-stage cycles per packet, averaged over the iterations no slower
+    // than the median one.
+    std::array<double, kSlots> stages_cpp() const {
+        std::array<double, kSlots> out{};
+        if (iter_cycles.empty()) return out;
+        const double med = median_cpp() * ppi;
+        unsigned used = 0;
+        for (size_t i = 0; i < iter_cycles.size(); ++i) {
+            if (double(iter_cycles[i]) > med) continue;
+            for (unsigned k = 0; k < kSlots; ++k) out[k] += double(iter_stages[i][k]);
+            ++used;
+        }
+        for (auto& x : out) x /= double(used) * ppi;
+        return out;
+    }
 };
 
 void report(benchmark::State& state, const Scenario& s, const std::vector<Totals>& per_worker, Mode mode) {
     const double hz = double(env().hz);
     double mpps = 0, cpp_sum = 0;
     uint64_t lost = 0, packets = 0;
+    double mean_cpp = 0;
     for (size_t i = 0; i < per_worker.size(); ++i) {
         const Totals& t = per_worker[i];
-        const double cpp = t.packets ? double(t.cycles) / double(t.packets) : 0;
-        const double m = t.cycles ? double(t.packets) / (double(t.cycles) / hz) / 1e6 : 0;
+        const double cpp = t.median_cpp();
+        const double m = cpp > 0 ? hz / cpp / 1e6 : 0;
+        mean_cpp += t.packets ? double(t.cycles) / double(t.packets) : 0;
         if (per_worker.size() > 1) {
             state.counters["Mpps_w" + std::to_string(i)] = m;
             state.counters["cycles_per_packet_w" + std::to_string(i)] = cpp;
@@ -338,6 +371,8 @@ void report(benchmark::State& state, const Scenario& s, const std::vector<Totals
     }
     state.counters["Mpps"] = mpps;  // the sum over workers: they run at the same time
     state.counters["cycles_per_packet"] = cpp_sum / double(per_worker.size());
+    // Over all iterations, those disturbed by other processes included.
+    state.counters["cycles_per_packet_mean"] = mean_cpp / double(per_worker.size());
     state.counters["not_forwarded"] = double(lost);
     state.counters["sessions"] = double(s.sessions);
     state.counters["capacity"] = double(s.capacity);
@@ -346,12 +381,11 @@ void report(benchmark::State& state, const Scenario& s, const std::vector<Totals
     if (s.prefill_cycles_per_packet > 0) state.counters["prefill_cycles_per_packet"] = s.prefill_cycles_per_packet;
     if (s.removed) state.counters["remove_cycles_per_session"] = double(s.remove_cycles) / double(s.removed);
     if (mode == Mode::stages) {
-        const auto& w = *s.workers[0];
-        const double p = double(per_worker[0].packets);
+        const auto st = per_worker[0].stages_cpp();
         double sum = 0;
         for (unsigned k = 0; k < kSlots; ++k) {
-            state.counters[std::string("c_") + kStageNames[k]] = double(w.stage_cycles[k]) / p;
-            sum += double(w.stage_cycles[k]) / p;
+            state.counters[std::string("c_") + kStageNames[k]] = st[k];
+            sum += st[k];
         }
         state.counters["c_stages_sum"] = sum;
         state.counters["c_rdtsc"] = double(rdtsc_overhead());
@@ -386,17 +420,19 @@ struct Job {
     uint64_t iters;
     Barrier* barrier;
     Totals totals;
-    std::vector<double> seconds;  // per iteration (worker 0 reports them)
 };
 
 void one_iteration(Job& j, unsigned rounds, unsigned ppi) {
     j.w->load(*j.t, rounds);
     j.barrier->wait();
+    j.w->stage_cycles = {};
     const uint64_t c = j.w->run(*j.t, rounds, j.mode, j.floor_out);
     j.totals.lost += j.w->collect();
     j.totals.cycles += c;
     j.totals.packets += ppi;
-    j.seconds.push_back(double(c) / double(env().hz));
+    j.totals.ppi = ppi;
+    j.totals.iter_cycles.push_back(c);
+    if (j.mode == Mode::stages) j.totals.iter_stages.push_back(j.w->stage_cycles);
 }
 
 void warm_up(Job& j, unsigned rounds) {
@@ -436,7 +472,7 @@ void run_bench(benchmark::State& state, Scenario& s, const std::string& traffic,
         auto it = s.traffic[i].find(traffic);
         if (it == s.traffic[i].end()) std::abort();
         jobs[i] = Job{s.workers[i].get(), &it->second, mode, floor_out, static_cast<uint64_t>(state.max_iterations),
-                      &barrier, {}, {}};
+                      &barrier, {}};
         s.workers[i]->stage_cycles = {};
     }
     // The others first: they wait at the barrier for worker 0.
@@ -462,7 +498,7 @@ void run_bench(benchmark::State& state, Scenario& s, const std::string& traffic,
     }
     for (auto _ : state) {
         one_iteration(j0, rounds, ppi);
-        state.SetIterationTime(j0.seconds.back());
+        state.SetIterationTime(double(j0.totals.iter_cycles.back()) / double(env().hz));
         if (creating) remove_created(s);
     }
     for (unsigned l : lcores) rte_eal_wait_lcore(l);

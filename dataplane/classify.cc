@@ -20,9 +20,11 @@ Verdict route_to(NextHop nh, uint32_t dst) {
 Verdict from_wan(uint32_t src, uint32_t dst, const Tables& t) {
     const Addresses& a = t.addr;
     if (dst != a.wan_ip) return drop(Drop::wan_not_for_us);
-    const bool upstream_host = a.wan.is_host(src) && src != a.wan_ip;  // not the network or broadcast address
-    if (!upstream_host && (src == a.wan_ip || is_private(src) || t.routes->lookup(src).zone != Zone::wan))
+    if (a.wan.contains(src)) {  // the upstream subnet: a host of it, not its network/broadcast nor wan-ip
+        if (!a.wan.is_host(src) || src == a.wan_ip) return drop(Drop::spoofed_source);
+    } else if (is_private(src) || t.routes->lookup(src).zone != Zone::wan) {
         return drop(Drop::spoofed_source);
+    }
     return Verdict{Action::nat_in, Zone::dmz, Drop::count, a.wan_ip};  // the server, unless a session claims it
 }
 
@@ -49,7 +51,8 @@ Verdict from_lan(uint32_t src, uint32_t dst, uint8_t proto, const Tables& t) {
     if (dst == a.lan_ip)
         return (proto == kIpProtoTcp || proto == kIpProtoUdp) ? Verdict{Action::hairpin, Zone::lan, Drop::count, 0}
                                                               : local();
-    if (dst == a.lan.broadcast()) return drop(Drop::martian_destination);
+    if (dst == a.lan.broadcast() || dst == a.wan.broadcast() || dst == a.wan.net)
+        return drop(Drop::martian_destination);  // directed broadcasts are not forwarded (RFC 2644)
     if (dst == a.wan_ip) return Verdict{Action::hairpin, Zone::dmz, Drop::count, a.wan_ip};
     const NextHop nh = t.routes->lookup(dst);
     if (nh.zone == Zone::wan)

@@ -49,12 +49,17 @@ bool NeighbourTable::lookup(Zone z, uint32_t ip, uint64_t* mac) const {
 
 bool NeighbourTable::set(Zone z, uint32_t ip, uint64_t mac) {
     const NeighKey k{ip, static_cast<uint32_t>(z)};
-    return rte_hash_add_key_data(hash_, &k, encode(mac)) == 0;
+    const bool fresh = rte_hash_lookup(hash_, &k) < 0;
+    if (rte_hash_add_key_data(hash_, &k, encode(mac)) != 0) return false;
+    if (fresh) ++count_;
+    return true;
 }
 
 bool NeighbourTable::remove(Zone z, uint32_t ip) {
     const NeighKey k{ip, static_cast<uint32_t>(z)};
-    return rte_hash_del_key(hash_, &k) >= 0;
+    if (rte_hash_del_key(hash_, &k) < 0) return false;
+    --count_;  // rte_hash_count would still count it until RCU reclaims the slot
+    return true;
 }
 
 void NeighbourTable::for_each(const std::function<void(Zone, uint32_t, uint64_t)>& fn) const {
@@ -67,6 +72,6 @@ void NeighbourTable::for_each(const std::function<void(Zone, uint32_t, uint64_t)
     }
 }
 
-uint32_t NeighbourTable::count() const { return static_cast<uint32_t>(rte_hash_count(hash_)); }
+uint32_t NeighbourTable::count() const { return count_; }
 
 }  // namespace ipshare

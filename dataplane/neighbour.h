@@ -62,6 +62,7 @@ public:
 private:
     NeighbourTable() = default;
     rte_hash* hash_ = nullptr;
+    uint32_t count_ = 0;  // live entries (the writer's own count)
 };
 
 }  // namespace ipshare

@@ -34,6 +34,10 @@ Commands:
              one connection sending B bytes every S seconds and checking the
              echo, until a line (or EOF) on stdin; then it half-closes, reads
              the rest of the echo and prints what it sent and got back
+  udp-stream --dst A --port P --token T [--bind-port BP] [--interval S] [--timeout T]
+             a datagram "T-SEQ" every S seconds from one socket, until a line
+             (or EOF) on stdin; one JSON line per datagram: its seq and the
+             wall-clock time (time.time()) just after it was sent
 """
 
 import argparse
@@ -522,6 +526,35 @@ def cmd_tcp_stream(a):
     out(res)
     return 0 if res["error"] is None and res["match"] and res["sent"] == res["received"] else 1
 
+def cmd_udp_stream(a):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    if a.bind_port:
+        s.bind(("0.0.0.0", a.bind_port))
+    ready()
+    deadline = time.monotonic() + a.timeout
+    next_send = time.monotonic()
+    seq = 0
+    while True:
+        now = time.monotonic()
+        if now >= deadline:
+            break
+        r, _, _ = select.select([sys.stdin], [], [], max(0.0, min(next_send - now, deadline - now)))
+        if r:
+            sys.stdin.readline()  # any line, or EOF: stop
+            break
+        if time.monotonic() < next_send:
+            continue
+        try:
+            s.sendto(("%s-%06d" % (a.token, seq)).encode(), (a.dst, a.port))
+            out({"seq": seq, "t": time.time()})
+        except OSError as e:  # e.g. ECONNREFUSED from an earlier port unreachable
+            out({"seq": seq, "t": time.time(), "error": str(e)})
+        seq += 1
+        next_send += a.interval
+    out({"end": True, "sent": seq})
+    return 0
+
+
 def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     p = argparse.ArgumentParser()
@@ -598,6 +631,15 @@ def main():
     s.add_argument("--interval", type=float, default=0.005)
     s.add_argument("--timeout", type=float, default=60)
     s.set_defaults(fn=cmd_tcp_stream)
+
+    s = sub.add_parser("udp-stream")
+    s.add_argument("--dst", required=True)
+    s.add_argument("--port", type=int, required=True)
+    s.add_argument("--token", required=True)
+    s.add_argument("--bind-port", type=int, default=0)
+    s.add_argument("--interval", type=float, default=0.02)
+    s.add_argument("--timeout", type=float, default=60)
+    s.set_defaults(fn=cmd_udp_stream)
 
     a = p.parse_args()
     # a hard stop whatever happens inside

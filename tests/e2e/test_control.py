@@ -16,10 +16,8 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import stat
-import subprocess
 import tempfile
 import threading
 import time
@@ -186,7 +184,7 @@ class CtlConn:
         while True:
             while b"\n" in self.buf:
                 ln, self.buf = self.buf.split(b"\n", 1)
-                ln = ln.decode()
+                ln = ln.decode(errors="replace")
                 if ln == ".":
                     return lines
                 lines.append(ln[1:] if ln.startswith(".") else ln)
@@ -611,7 +609,8 @@ def test_reload_applies_a_changed_file_and_refuses_a_broken_one(router, config_f
     p = router.daemon.ctl_run("reload")
     assert p.returncode == 1, f"reload of a broken file: exit {p.returncode}\n{p.stdout}{p.stderr}"
     assert p.stderr.startswith("error:"), p.stderr
-    assert f"{router.daemon.config_path}:{bad_line}:" in p.stderr, f"the error does not name FILE:{bad_line}: {p.stderr}"
+    assert f"{router.daemon.config_path}:{bad_line}:" in p.stderr, (
+        f"the error does not name FILE:{bad_line}: {p.stderr}")
     assert running_config(router) == applied, "a refused reload changed the configuration"
     assert f"forward tcp 2424 to {T.CLIENT2_IP}" not in forward_statements(router)
     cli, got = tcp_via(T.CLIENT1, 23, T.WAN_IP, 2323)
@@ -682,7 +681,8 @@ def test_fifty_reloads_disturb_neither_tcp_streams_nor_pings(router, config_file
     # the way): it counted at least every full-size segment of both directions
     for name, kind, field in (("napt", "napt", "client_port"), ("forward", "forward", "remote_port")):
         port = results[name]["local"][1]
-        rows = [r for r in sessions(router, "proto", "tcp", "port", str(port)) if r[field] == port and r["kind"] == kind]
+        rows = [r for r in sessions(router, "proto", "tcp", "port", str(port))
+                if r[field] == port and r["kind"] == kind]
         assert len(rows) == 1, f"{name} stream (port {port}): sessions {rows}"
         least = 2 * (results[name]["sent"] // 1460)
         counted = rows[0]["packets_out"] + rows[0]["packets_in"]

@@ -392,6 +392,12 @@ void expect_translated(const Bytes& in, const Bytes& out, const Mac& dst_mac, co
 TEST_F(Hairpin, TcpToAForwardedPortIsTurnedAroundWithTheClientsOutsideAddress) {
     // hairpin source wan (the default): the target sees wan-ip and a NAPT port.
     const Bytes syn = tcp_segment(mac_of(Zone::lan), kClient1Mac, kClient1, 40000, kWanIp, 8080, kTcpSyn, 0x1001);
+    // The reference checksum check itself: it accepts what was built and
+    // refuses one flipped bit.
+    ASSERT_TRUE(l4_checksum_valid(syn));
+    Bytes flipped = syn;
+    l4_of(flipped)[4] ^= 0x01;
+    ASSERT_FALSE(l4_checksum_valid(flipped));
     receive(Zone::lan, syn);
     const Bytes at_target = one_out_on_lan("the SYN");
     ASSERT_FALSE(at_target.empty());

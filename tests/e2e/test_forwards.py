@@ -1,0 +1,487 @@
+"""Port forwards, hairpin NAT and the firewall, seen from the end hosts.
+
+The daemon runs, for this whole module, the reference configuration plus
+FORWARDS below: a web server on client2 published as wan-ip:8080, a UDP
+service on client1, a port range on client2 for both protocols, and two
+wan -> dmz filter rules. Each test sends real traffic (sockets, scapy
+captures) and looks at what the other end received: which addresses and
+ports arrived, and that nothing arrived where it should not. Negative
+checks (X never arrives) come with a positive control on the same path.
+Run-time changes (`hairpin source lan`, a filter rule, removing and
+re-adding a forward) go through ipsharectl and are undone by the test.
+"""
+
+import json
+import time
+
+import pytest
+from scapy.layers.inet import IP, TCP, UDP
+
+import topology as T
+from test_foundation import sniffing, tcp_exchange
+from test_napt import agent, in_range, inet, records, token, udp_roundtrip, wait_records  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.ipshare_only
+
+WEB_PORT = 80            # client2's web server
+WEB_FWD = 8080           # wan-ip:8080 -> client2:80
+UDP_FWD = 5353           # wan-ip:5353 -> client1:5353 (udp)
+RANGE = range(27015, 27021)  # wan-ip:27015-27020 -> client2, same ports, tcp and udp
+TELNET, REJECTED = 23, 24    # filtered from wan to the server
+
+FORWARDS = f"""
+forward tcp {WEB_FWD} to {T.CLIENT2_IP} port {WEB_PORT}
+forward udp {UDP_FWD} to {T.CLIENT1_IP}
+forward tcp+udp {RANGE[0]}-{RANGE[-1]} to {T.CLIENT2_IP}
+filter deny from wan to dmz proto tcp port {TELNET}
+filter reject from wan to dmz proto tcp port {REJECTED}
+"""
+
+DENY_TELNET = f"filter deny from wan to dmz proto tcp port {TELNET}"
+REJECT_24 = f"filter reject from wan to dmz proto tcp port {REJECTED}"
+
+
+# ------------------------------------------------------------------ fixtures and helpers
+
+
+@pytest.fixture(scope="module", autouse=True)
+def forwards_daemon(router):
+    with router.configured(FORWARDS):
+        yield router
+
+
+@pytest.fixture(scope="module")
+def web(forwards_daemon):
+    """client2's web server: a line echo on port 80 that logs every connection
+    (peer and local address as client2 saw them)."""
+    bg = T.Background(T.CLIENT2, [T.PY, T.HELPER, "tcp-echo", "--port", WEB_PORT, "--timeout", 900],
+                      ready_line="ready", name="web").start()
+    try:
+        yield bg
+    finally:
+        bg.stop()
+
+
+def tcp_echo(ns, port, timeout=120):
+    return T.Background(ns, [T.PY, T.HELPER, "tcp-echo", "--port", port, "--timeout", timeout],
+                        ready_line="ready", name=f"tcp-echo:{port}@{ns}").start()
+
+
+def udp_echo(ns, ports, timeout=120):
+    args = [T.PY, T.HELPER, "udp-echo", "--timeout", timeout]
+    for p in ports:
+        args += ["--port", p]
+    return T.Background(ns, args, ready_line="ready", name=f"udp-echo@{ns}").start()
+
+
+def tcp_client(ns, dst, port, timeout=8, bind_port=0):
+    return T.helper(ns, ["tcp-client", "--dst", dst, "--port", port, "--bind-port", bind_port,
+                         "--timeout", timeout], timeout=timeout + 10)
+
+
+def udp_client(ns, dst, port, bind_port, timeout=6):
+    return T.helper(ns, ["udp-client", "--dst", dst, "--port", port, "--bind-port", bind_port,
+                         "--timeout", timeout], timeout=timeout + 10)
+
+
+def served(bg, sent, timeout=3.0):
+    """The connection records of a tcp-echo that received the line `sent`."""
+    return wait_records(bg, lambda r: r.get("data") == sent, timeout)
+
+
+def exchange_ok(cli, what):
+    assert "error" not in cli, f"{what}: {cli.get('error')}"
+    assert cli["reply"] == "echo:" + cli["sent"], f"{what}: echo mismatch {cli}"
+
+
+def filter_packets(router, statement):
+    rows = router.ctl("show", "filter", json=True)["filters"]
+    found = [r for r in rows if r["statement"] == statement]
+    assert len(found) == 1, f"show filter has {len(found)} rows {statement!r}: {rows}"
+    return found[0]["packets"]
+
+
+def forward_sessions(router):
+    return {f["statement"]: f["sessions"] for f in router.ctl("show", "forwards", json=True)["forwards"]}
+
+
+def drop_delta(router, base, reason, expected, timeout=3.0):
+    """Poll until the drop counter rose by at least expected (bounded); the rise."""
+    deadline = time.monotonic() + timeout
+    while True:
+        d = router.counters().drop(reason) - base.drop(reason)
+        if d >= expected or time.monotonic() >= deadline:
+            return d
+        time.sleep(0.1)
+
+
+def tcp_frames(sniffer, port, direction="in"):
+    return sniffer.frames(direction, lambda f: IP in f and TCP in f and port in (f[TCP].sport, f[TCP].dport))
+
+
+# ------------------------------------------------------------------ forwards from the internet
+
+
+def test_inet_reaches_the_forwarded_web_server(router, web):
+    with sniffing((T.SERVER, T.HOST_IF)) as (srv,):
+        cli = tcp_client(T.INET, T.WAN_IP, WEB_FWD)
+        exchange_ok(cli, f"inet -> {T.WAN_IP}:{WEB_FWD}")
+        seen = served(web, cli["sent"])
+        time.sleep(0.2)
+        leaked = tcp_frames(srv, WEB_FWD)
+    assert cli["peer"] == [T.WAN_IP, WEB_FWD], f"inet's peer is {cli['peer']}"
+    assert len(seen) == 1, f"client2's web server logged {len(seen)} connections for {cli['sent']!r}"
+    assert seen[0]["local"] == [T.CLIENT2_IP, WEB_PORT], seen[0]
+    assert seen[0]["peer"] == [T.INET_IP, cli["local"][1]], (
+        f"client2 saw the connection from {seen[0]['peer']}, not inet's own {T.INET_IP}:{cli['local'][1]}")
+    assert not leaked, f"the server saw the forwarded connection: {[f.summary() for f in leaked]}"
+
+    stmt = f"forward tcp {WEB_FWD} to {T.CLIENT2_IP} port {WEB_PORT}"
+    fw = forward_sessions(router)
+    assert fw.get(stmt, 0) >= 1, f"show forwards: {fw}"
+    rows = [s for s in router.ctl("show", "sessions", "client", T.CLIENT2_IP, json=True)["sessions"]
+            if s["remote_ip"] == T.INET_IP and s["remote_port"] == cli["local"][1]]
+    assert len(rows) == 1, f"show sessions: {rows}"
+    s = rows[0]
+    assert (s["proto"], s["kind"], s["client_port"], s["outside_ip"], s["outside_port"]) == (
+        "tcp", "forward", WEB_PORT, T.WAN_IP, WEB_FWD), s
+
+
+def test_udp_forward_reaches_client1(router):
+    c1 = udp_echo(T.CLIENT1, [UDP_FWD], timeout=30)
+    srv = udp_echo(T.SERVER, [UDP_FWD], timeout=30)
+    try:
+        cli = udp_client(T.INET, T.WAN_IP, UDP_FWD, bind_port=45001)
+        got = wait_records(c1, lambda r: True)
+        at_server = records(srv)
+    finally:
+        c1.stop()
+        srv.stop()
+    assert "error" not in cli, f"inet -> {T.WAN_IP}:{UDP_FWD}/udp: {cli['error']}"
+    assert cli["peer"] == [T.WAN_IP, UDP_FWD] and cli["reply"] == "hello udp\n", cli
+    assert got, "client1 never got the datagram"
+    assert {tuple(r["peer"]) for r in got} == {(T.INET_IP, 45001)}, f"client1 saw {got}"
+    assert {r["port"] for r in got} == {UDP_FWD}
+    assert not at_server, f"the server got the forwarded datagram: {at_server}"
+
+
+def test_port_range_forward_each_port_both_protocols(router):
+    udp = udp_echo(T.CLIENT2, list(RANGE))
+    tcps = {p: tcp_echo(T.CLIENT2, p) for p in RANGE}
+    outside = udp_echo(T.SERVER, [RANGE[0] - 1, RANGE[-1] + 1])
+    try:
+        for i, p in enumerate(RANGE):
+            cli = tcp_client(T.INET, T.WAN_IP, p)
+            exchange_ok(cli, f"inet -> {T.WAN_IP}:{p}/tcp")
+            assert cli["peer"] == [T.WAN_IP, p]
+            seen = served(tcps[p], cli["sent"])
+            assert len(seen) == 1, f"client2's listener on {p} logged {len(seen)} connections"
+            assert seen[0]["local"] == [T.CLIENT2_IP, p], f"outside port {p} reached {seen[0]['local']}"
+            assert seen[0]["peer"] == [T.INET_IP, cli["local"][1]], seen[0]
+
+            u = udp_client(T.INET, T.WAN_IP, p, bind_port=46000 + i)
+            assert "error" not in u, f"inet -> {T.WAN_IP}:{p}/udp: {u['error']}"
+            assert u["peer"] == [T.WAN_IP, p], u
+            recs = wait_records(udp, lambda r, i=i: r["peer"] == [T.INET_IP, 46000 + i])
+            assert recs and {r["port"] for r in recs} == {p}, f"outside port {p}/udp reached {recs}"
+        # just outside the range: the server's
+        for j, p in enumerate((RANGE[0] - 1, RANGE[-1] + 1)):
+            u = udp_client(T.INET, T.WAN_IP, p, bind_port=46100 + j)
+            assert "error" not in u, f"inet -> {T.WAN_IP}:{p}/udp (not forwarded): {u['error']}"
+            recs = wait_records(outside, lambda r, j=j: r["peer"] == [T.INET_IP, 46100 + j])
+            assert recs and {r["port"] for r in recs} == {p}, f"port {p} did not reach the server: {recs}"
+        strays = [r for r in records(udp) if r["peer"][1] >= 46100]
+        assert not strays, f"client2 got datagrams for ports outside the range: {strays}"
+    finally:
+        udp.stop()
+        outside.stop()
+        for bg in tcps.values():
+            bg.stop()
+
+
+# ------------------------------------------------------------------ hairpin
+
+
+def test_hairpin_client1_reaches_the_forward_with_its_outside_address(router, web):
+    with sniffing((T.SERVER, T.HOST_IF)) as (srv,):
+        cli = tcp_client(T.CLIENT1, T.WAN_IP, WEB_FWD)
+        exchange_ok(cli, f"client1 -> {T.WAN_IP}:{WEB_FWD}")
+        seen = served(web, cli["sent"])
+        time.sleep(0.2)
+        leaked = tcp_frames(srv, WEB_FWD)
+    assert cli["peer"] == [T.WAN_IP, WEB_FWD], f"client1's peer is {cli['peer']}"
+    assert len(seen) == 1, f"client2's web server logged {len(seen)} connections for {cli['sent']!r}"
+    src, sport = seen[0]["peer"]
+    assert src == T.WAN_IP, f"client2 saw client1's hairpinned connection from {src}, expected wan-ip"
+    assert in_range(sport), f"client2 saw source port {sport}, outside the NAPT range 61000-65535"
+    assert seen[0]["local"] == [T.CLIENT2_IP, WEB_PORT]
+    assert not leaked, f"the server saw the hairpinned connection: {[f.summary() for f in leaked]}"
+
+
+def test_hairpin_source_lan_shows_lan_ip(router, web):
+    router.ctl("hairpin", "source", "lan")
+    try:
+        assert "hairpin source lan" in router.ctl("show", "config").splitlines()
+        cli = tcp_client(T.CLIENT1, T.WAN_IP, WEB_FWD)
+        exchange_ok(cli, f"client1 -> {T.WAN_IP}:{WEB_FWD} (hairpin source lan)")
+        seen = served(web, cli["sent"])
+        kinds = {(s["kind"], s["outside_ip"]) for s in
+                 router.ctl("show", "sessions", "client", T.CLIENT1_IP, json=True)["sessions"]
+                 if s["remote_ip"] == T.WAN_IP and s["remote_port"] == WEB_FWD}
+    finally:
+        router.ctl("no", "hairpin", "source")
+    assert cli["peer"] == [T.WAN_IP, WEB_FWD], f"client1's peer is {cli['peer']}"
+    assert len(seen) == 1, f"client2's web server logged {len(seen)} connections for {cli['sent']!r}"
+    assert seen[0]["peer"][0] == T.LAN_IP, f"with hairpin source lan client2 saw {seen[0]['peer']}"
+    assert ("hairpin", T.LAN_IP) in kinds, f"show sessions for client1: {kinds}"
+    # and back to wan-ip
+    cli = tcp_client(T.CLIENT1, T.WAN_IP, WEB_FWD)
+    exchange_ok(cli, "after no hairpin source")
+    seen = served(web, cli["sent"])
+    assert seen and seen[0]["peer"][0] == T.WAN_IP, f"after 'no hairpin source' client2 saw {seen}"
+
+
+def test_two_clients_hole_punch_through_their_udp_mappings(router, inet):
+    """Like two peers behind one NAT using STUN: each learns its outside port
+    from inet, then each sends to the other's. Under address-and-port-
+    dependent filtering the first datagram (client1's) is dropped: client2 has
+    not sent to client1's mapping yet; once both have sent, both directions
+    pass, each seeing the other as wan-ip and the other's outside port."""
+    with agent(T.CLIENT1) as a1, agent(T.CLIENT2) as a2:
+        a1.open("p")
+        a2.open("p")
+        src1 = udp_roundtrip(a1, "p", 7001, inet, "stun1")
+        src2 = udp_roundtrip(a2, "p", 7001, inet, "stun2")
+        assert src1[0] == T.WAN_IP and src2[0] == T.WAN_IP, (src1, src2)
+        p1, p2 = src1[1], src2[1]
+        assert p1 != p2
+        toks = {k: token(k) for k in ("a1", "b1", "a2", "b2")}
+        assert a1.send("p", T.WAN_IP, p2, toks["a1"])["ok"]
+        time.sleep(0.3)  # a1 goes first: it finds no session of client2's toward p1
+        assert a2.send("p", T.WAN_IP, p1, toks["b1"])["ok"]
+        time.sleep(0.3)
+        assert a1.send("p", T.WAN_IP, p2, toks["a2"])["ok"]
+        assert a2.send("p", T.WAN_IP, p1, toks["b2"])["ok"]
+        got1 = a1.recv("p", timeout=1.5)
+        got2 = a2.recv("p", timeout=0.5)
+
+    def by_token(got):
+        return {g["head"].split(".")[0]: g for g in got if "head" in g}
+
+    g1, g2 = by_token(got1), by_token(got2)
+    for k in ("b1", "b2"):
+        g = g1.get(toks[k])
+        assert g, f"client1 never got client2's datagram {k}; client1 got {got1}"
+        assert g["from"] == [T.WAN_IP, p2], f"client1 got {k} from {g['from']}, expected {T.WAN_IP}:{p2}"
+    g = g2.get(toks["a2"])
+    assert g, f"client2 never got client1's second datagram; client2 got {got2}"
+    assert g["from"] == [T.WAN_IP, p1], f"client2 got it from {g['from']}, expected {T.WAN_IP}:{p1}"
+    assert toks["a1"] not in g2, (
+        "client1's first datagram reached client2 before client2 had sent to client1's mapping "
+        "(address-and-port-dependent filtering)")
+    assert set(g1) == {toks["b1"], toks["b2"]}, f"client1 got unexpected datagrams: {got1}"
+    assert set(g2) == {toks["a2"]}, f"client2 got unexpected datagrams: {got2}"
+    stray = [t for t in toks.values() if inet.udp_seen(t, timeout=0)]
+    assert not stray, f"hairpinned datagrams reached inet: {stray}"
+
+
+# ------------------------------------------------------------------ changing forwards under traffic
+
+
+def _stream_sends(bg):
+    with bg.cond:
+        lines = list(bg.lines)
+    sends = {}
+    for ln in lines:
+        if ln.startswith("{"):
+            o = json.loads(ln)
+            if "seq" in o:
+                sends[o["seq"]] = o["t"]
+    return sends
+
+
+def _seqs(bg, tok):
+    out = set()
+    for r in records(bg):
+        head = r.get("head", "")
+        if head.startswith(tok + "-"):
+            out.add(int(head[len(tok) + 1:]))
+    return out
+
+
+def test_removing_a_forward_while_a_udp_stream_runs(router):
+    tok = token("stream")
+    stmt_c1 = ["forward", "udp", UDP_FWD, "to", T.CLIENT1_IP]
+    rx = {ns: udp_echo(ns, [UDP_FWD]) for ns in (T.CLIENT1, T.CLIENT2, T.SERVER)}
+    sender = None
+    try:
+        sender = T.Background(T.INET, [T.PY, T.HELPER, "udp-stream", "--dst", T.WAN_IP, "--port", UDP_FWD,
+                                       "--bind-port", 45353, "--interval", 0.02, "--token", tok,
+                                       "--timeout", 60],
+                              ready_line="ready", name="udp-stream", stdin_pipe=True).start()
+
+        def wait_count(ns, n, after=0.0, timeout=5.0):
+            deadline = time.monotonic() + timeout
+            while True:
+                sends = _stream_sends(sender)
+                got = [s for s in _seqs(rx[ns], tok) if sends.get(s, 0) > after]
+                if len(got) >= n or time.monotonic() >= deadline:
+                    return got
+                time.sleep(0.05)
+
+        assert len(wait_count(T.CLIENT1, 10)) >= 10, "the stream never reached client1 through the forward"
+
+        router.ctl("no", "forward", "udp", UDP_FWD)
+        t_removed = time.time()  # the command has returned
+        assert len(wait_count(T.SERVER, 25, after=t_removed)) >= 25, (
+            "after 'no forward udp 5353' the stream did not reach the server")
+
+        t_readding = time.time()
+        router.ctl(*stmt_c1[:-1], T.CLIENT2_IP)
+        t_readded = time.time()
+        assert len(wait_count(T.CLIENT2, 25, after=t_readded)) >= 25, (
+            "after re-adding the forward to client2 the stream did not reach client2")
+
+        sender.send_line("stop")
+        sender.wait(5)
+        time.sleep(0.3)  # the last datagrams land
+        sends = _stream_sends(sender)
+        last_t = max(sends.values())
+        got = {ns: _seqs(bg, tok) for ns, bg in rx.items()}
+    finally:
+        if sender is not None:
+            sender.stop()
+        for bg in rx.values():
+            bg.stop()
+        # back to the module's forward udp 5353 -> client1
+        T.ctl_run(router.daemon.socket_path, "no", "forward", "udp", UDP_FWD)
+        router.ctl(*stmt_c1)
+
+    def sent_between(a, b):
+        return {s for s, t in sends.items() if a < t < b}
+
+    phase_removed = sent_between(t_removed, t_readding)
+    phase_readded = sent_between(t_readded, float("inf"))
+    late_c1 = sorted(got[T.CLIENT1] & (phase_removed | phase_readded))
+    assert len(late_c1) <= 1, (
+        f"{len(late_c1)} datagrams sent after 'no forward' returned still reached client1 (seqs {late_c1[:10]})")
+    # Every datagram sent well after the removal reached the server, none client2.
+    settled = sent_between(t_removed + 0.1, t_readding - 0.05)
+    missing = sorted(settled - got[T.SERVER])
+    assert not missing, f"{len(missing)} of {len(settled)} datagrams after the removal missed the server: {missing[:10]}"
+    assert not (got[T.CLIENT2] & phase_removed), "while no forward existed, datagrams reached client2"
+    # After the re-add: client2, never client1 (the old session must not steer it).
+    settled = sent_between(t_readded + 0.1, last_t - 0.05)
+    missing = sorted(settled - got[T.CLIENT2])
+    assert not missing, f"{len(missing)} of {len(settled)} datagrams after the re-add missed client2: {missing[:10]}"
+    late_srv = sorted(got[T.SERVER] & phase_readded)
+    assert len(late_srv) <= 1, f"{len(late_srv)} datagrams sent after the re-add reached the server: {late_srv[:10]}"
+    assert not (got[T.CLIENT1] & phase_readded), "after the forward was re-added to client2, datagrams reached client1"
+
+
+# ------------------------------------------------------------------ the firewall
+
+
+def test_filter_deny_wan_to_dmz_port_23_is_silent_and_counted(router):
+    base = router.counters()
+    telnet = tcp_echo(T.SERVER, TELNET, timeout=30)
+    try:
+        with sniffing((T.SERVER, T.HOST_IF)) as (srv,):
+            cli = tcp_client(T.INET, T.WAN_IP, TELNET, timeout=3)
+            time.sleep(0.2)
+            leaked = tcp_frames(srv, TELNET)
+        logged = records(telnet)
+    finally:
+        telnet.stop()
+    assert "error" in cli and "timed out" in cli["error"], (
+        f"inet -> {T.WAN_IP}:{TELNET}: expected a silent drop (timeout), got {cli}")
+    assert not leaked, f"the server saw {len(leaked)} frames for port {TELNET}: {[f.summary() for f in leaked]}"
+    assert not logged, f"the server's listener on {TELNET} accepted {logged}"
+    d = drop_delta(router, base, "filter_denied", 1)
+    assert d >= 1, f"filter_denied rose by {d}"
+    assert filter_packets(router, DENY_TELNET) >= 1, router.ctl("show", "filter")
+    # control: port 22 of the server is open from the internet
+    cli, got = tcp_exchange(T.SERVER, 22, T.INET, T.WAN_IP)
+    assert got["peer"] == [T.INET_IP, cli["local"][1]]
+
+
+def test_filter_reject_answers_with_a_tcp_reset(router):
+    base = router.counters()
+    with sniffing((T.INET, T.HOST_IF), (T.SERVER, T.HOST_IF)) as (isn, srv):
+        cli = tcp_client(T.INET, T.WAN_IP, REJECTED, timeout=5)
+        rsts = isn.wait_for(lambda f: IP in f and TCP in f and f[TCP].sport == REJECTED and f[TCP].flags.R,
+                            timeout=2, direction="in")
+        syns = isn.frames("out", lambda f: IP in f and TCP in f and f[TCP].dport == REJECTED and f[TCP].flags.S)
+        time.sleep(0.2)
+        leaked = tcp_frames(srv, REJECTED)
+    assert "error" in cli and "ConnectionRefused" in cli["error"], (
+        f"inet -> {T.WAN_IP}:{REJECTED}: expected connection refused (a reset), got {cli}")
+    assert rsts, "no TCP reset reached inet"
+    assert syns, "inet's capture shows no SYN"
+    syn = syns[0]
+    for f in rsts:
+        assert f[IP].src == T.WAN_IP and f[IP].dst == T.INET_IP, f.summary()
+        assert f[TCP].sport == REJECTED and f[TCP].dport == syn[TCP].sport, f.summary()
+        assert f[TCP].flags.A and f[TCP].ack == (syn[TCP].seq + 1) % (1 << 32), (
+            f"the reset does not acknowledge the SYN (seq {syn[TCP].seq}): {f.summary()} ack {f[TCP].ack}")
+    assert not leaked, f"the server saw {len(leaked)} frames for port {REJECTED}"
+    d = drop_delta(router, base, "filter_rejected", 1)
+    assert d >= 1, f"filter_rejected rose by {d}"
+    assert filter_packets(router, REJECT_24) >= 1, router.ctl("show", "filter")
+
+
+def test_server_cannot_open_a_connection_into_the_lan(router):
+    base = router.counters()
+    ssh = tcp_echo(T.CLIENT1, 22, timeout=30)
+    try:
+        with sniffing((T.CLIENT1, T.HOST_IF)) as (c1,):
+            cli = tcp_client(T.SERVER, T.CLIENT1_IP, 22, timeout=3)
+            time.sleep(0.2)
+            leaked = tcp_frames(c1, 22)
+        logged = records(ssh)
+    finally:
+        ssh.stop()
+    assert "error" in cli and "timed out" in cli["error"], (
+        f"server -> {T.CLIENT1_IP}:22: expected a silent drop (timeout), got {cli}")
+    assert not leaked, f"client1 saw {len(leaked)} frames of the server's connection attempt"
+    assert not logged, f"client1's listener accepted {logged}"
+    d = drop_delta(router, base, "filter_denied", 1)
+    assert d >= 1, f"filter_denied rose by {d}"
+    # control: client1's connection to the server works both ways
+    cli, got = tcp_exchange(T.SERVER, 5005, T.CLIENT1, T.WAN_IP)
+    assert got["data"] == cli["sent"], f"the server received {got['data']!r}, client1 sent {cli['sent']!r}"
+    assert cli["reply"] == "echo:" + cli["sent"], "client1 did not receive the server's data"
+    assert got["peer"] == [T.CLIENT1_IP, cli["local"][1]], got
+
+
+def test_filter_from_wan_to_lan_restricts_a_forward(router, web):
+    rule = ["filter", "deny", "from", "wan", "to", "lan", "proto", "tcp", "orig-port", WEB_FWD]
+    statement = " ".join(map(str, rule))
+    game = tcp_echo(T.CLIENT2, RANGE[0], timeout=60)
+    base = router.counters()
+    router.ctl(*rule)
+    try:
+        before = len(records(web))
+        blocked = tcp_client(T.INET, T.WAN_IP, WEB_FWD, timeout=3)
+        other = tcp_client(T.INET, T.WAN_IP, RANGE[0])
+        hairpin = tcp_client(T.CLIENT1, T.WAN_IP, WEB_FWD)
+        hairpin_seen = served(web, hairpin.get("sent"))
+        from_inet = [r for r in records(web)[before:] if r["peer"][0] == T.INET_IP]
+        counted = filter_packets(router, statement)
+    finally:
+        router.ctl("no", *rule)
+        game.stop()
+    assert "error" in blocked and "timed out" in blocked["error"], (
+        f"inet -> {T.WAN_IP}:{WEB_FWD} with '{statement}': expected a silent drop, got {blocked}")
+    assert not from_inet, f"client2's web server accepted inet's connection: {from_inet}"
+    assert counted >= 1, f"show filter counted {counted} packets for the rule"
+    d = drop_delta(router, base, "filter_denied", 1)
+    assert d >= 1, f"filter_denied rose by {d}"
+    exchange_ok(other, f"inet -> {T.WAN_IP}:{RANGE[0]} (another forward, same target)")
+    # a rule from wan does not apply to LAN clients (hairpin)
+    exchange_ok(hairpin, f"client1 -> {T.WAN_IP}:{WEB_FWD} (hairpin) with a wan -> lan rule")
+    assert len(hairpin_seen) == 1
+    # the rule removed: the forward works again
+    cli = tcp_client(T.INET, T.WAN_IP, WEB_FWD)
+    exchange_ok(cli, f"inet -> {T.WAN_IP}:{WEB_FWD} after 'no {statement}'")
+    assert served(web, cli["sent"]), "client2 did not log the connection after the rule was removed"
