@@ -57,46 +57,43 @@ unsigned rounds_for(const Traffic& t) {
 // ---------------------------------------------------------------- flows
 
 // N UDP flows from kMappings client endpoints (200 LAN hosts, a few ports
-// each) to remotes in 198.18.0.0/15, port 443. Flow g uses endpoint g % M and
-// the (g / M)-th remote of that endpoint. With several workers, worker o of s
-// owns the flows g = j * s + o (its mappings land in its slice of the ports).
+// each) to remotes in 198.18.0.0/15, port 443. Flow j uses endpoint j % M and
+// the (j / M)-th remote of that endpoint.
 struct NaptFlows {
-    uint32_t n = 0;  // this worker's
+    uint32_t n = 0;
     uint32_t mappings = kMappings;
-    uint32_t stride = 1, offset = 0;
-    std::vector<uint16_t> outside;  // outside port of local flow j, after prefill
+    std::vector<uint16_t> outside;  // outside port of flow j, after prefill
+    std::vector<uint8_t> owner;     // the worker whose Nat holds flow j
 
-    uint32_t global(uint32_t j) const { return j * stride + offset; }
-    uint32_t endpoint(uint32_t g) const { return g % mappings; }
-    uint32_t client(uint32_t g) const { return kFirstClient + endpoint(g) % kClients; }
-    uint16_t cport(uint32_t g) const { return static_cast<uint16_t>(1024 + endpoint(g) / kClients); }
-    uint32_t remote(uint32_t g) const {
-        return kRemoteBase + ((g / mappings + endpoint(g) * 7919u) % kRemoteCount);
+    uint32_t endpoint(uint32_t j) const { return j % mappings; }
+    uint32_t client(uint32_t j) const { return kFirstClient + endpoint(j) % kClients; }
+    uint16_t cport(uint32_t j) const { return static_cast<uint16_t>(1024 + endpoint(j) / kClients); }
+    uint32_t remote(uint32_t j) const {
+        return kRemoteBase + ((j / mappings + endpoint(j) * 7919u) % kRemoteCount);
     }
 
     void write_out(uint32_t j, uint8_t* frame) const {
-        const uint32_t g = global(j);
-        const uint32_t c = client(g);
-        write_udp_frame(frame, env().ports[idx(Zone::lan)].mac, client_mac(c).data(), c, remote(g), cport(g),
+        const uint32_t c = client(j);
+        write_udp_frame(frame, env().ports[idx(Zone::lan)].mac, client_mac(c).data(), c, remote(j), cport(j),
                         kRemotePort);
     }
     void write_in(uint32_t j, uint8_t* frame) const {
-        const uint32_t g = global(j);
-        write_udp_frame(frame, env().ports[idx(Zone::wan)].mac, kGatewayMac.data(), remote(g), kWanIp, kRemotePort,
+        write_udp_frame(frame, env().ports[idx(Zone::wan)].mac, kGatewayMac.data(), remote(j), kWanIp, kRemotePort,
                         outside[j]);
     }
-    FlowKey inside(uint32_t j) const {
-        const uint32_t g = global(j);
-        return inside_key(kIpProtoUdp, client(g), cport(g), remote(g), kRemotePort);
-    }
+    FlowKey inside(uint32_t j) const { return inside_key(kIpProtoUdp, client(j), cport(j), remote(j), kRemotePort); }
 };
 
-std::vector<uint32_t> permutation(uint32_t n, uint64_t seed) {
-    std::vector<uint32_t> p(n);
-    std::iota(p.begin(), p.end(), 0u);
+std::vector<uint32_t> shuffled(std::vector<uint32_t> v, uint64_t seed) {
     std::mt19937_64 rng(seed);
-    std::shuffle(p.begin(), p.end(), rng);
-    return p;
+    std::shuffle(v.begin(), v.end(), rng);
+    return v;
+}
+
+std::vector<uint32_t> iota(uint32_t n) {
+    std::vector<uint32_t> v(n);
+    std::iota(v.begin(), v.end(), 0u);
+    return v;
 }
 
 // Internet hosts to the server (wan -> dmz), or the server to them.
@@ -119,10 +116,10 @@ struct Scenario {
     std::string key;
     std::string error;
     std::vector<std::unique_ptr<BenchWorker>> workers;
-    std::vector<NaptFlows> flows;
-    std::vector<std::vector<uint32_t>> order;
-    // Named traffic patterns, per worker.
-    std::vector<std::map<std::string, Traffic>> traffic;
+    NaptFlows flows;
+    // Named traffic patterns, one per worker.
+    std::map<std::string, std::vector<Traffic>> traffic;
+    std::map<std::string, double> handoff_share;  // of the packets, by traffic (several workers)
     uint32_t sessions = 0;  // established, all workers
     uint32_t capacity = 0;
     double prefill_cycles_per_packet = 0;
@@ -151,111 +148,135 @@ Scenario* scenario(const std::string& key, const std::function<void(Scenario&)>&
     return g_scenario.get();
 }
 
-bool add_worker(Scenario& s, unsigned q, const NatConfig& nc) {
-    std::string err;
-    auto w = BenchWorker::create(q, nc, &err);
-    if (!w) {
-        s.error = "worker " + std::to_string(q) + ": " + err;
-        return false;
+// `nworkers` workers; each NAT table `capacity` sessions.
+bool add_workers(Scenario& s, unsigned nworkers, uint32_t capacity, uint32_t rest_seconds = 120) {
+    for (unsigned i = 0; i < nworkers; ++i) {
+        NatConfig nc;
+        nc.capacity = capacity;
+        nc.rest_seconds = rest_seconds;
+        nc.stride = nworkers;  // as the daemon: worker i owns its slice of the port range
+        nc.offset = i;
+        std::string err;
+        auto w = BenchWorker::create(i, nworkers, nc, &err);
+        if (!w) {
+            s.error = "worker " + std::to_string(i) + ": " + err;
+            return false;
+        }
+        s.workers.push_back(std::move(w));
+        s.capacity += capacity;
     }
-    s.workers.push_back(std::move(w));
-    s.traffic.emplace_back();
-    s.capacity += nc.capacity;
     return true;
 }
 
-// Pass-through patterns for worker i (flows in random order).
-void add_pass_traffic(Scenario& s, unsigned i) {
-    auto order = std::make_shared<std::vector<uint32_t>>(permutation(kPassFlows, 7 + i));
-    auto cur = std::make_shared<uint32_t>(0);
-    s.traffic[i]["wan_to_dmz"] = Traffic{{Zone::wan}, [order, cur](Zone, uint8_t* f) {
-                                             write_pass_in((*order)[(*cur)++ % kPassFlows], f);
-                                         }};
-    s.traffic[i]["dmz_to_wan"] = Traffic{{Zone::dmz}, [order, cur](Zone, uint8_t* f) {
-                                             write_pass_out((*order)[(*cur)++ % kPassFlows], f);
-                                         }};
-}
-
-void build_pass(Scenario& s, unsigned nworkers) {
-    for (unsigned i = 0; i < nworkers; ++i) {
-        NatConfig nc;
-        nc.capacity = (1u << 20) / nworkers;
-        nc.stride = nworkers;
-        nc.offset = i;
-        if (!add_worker(s, i, nc)) return;
-        add_pass_traffic(s, i);
+// Pass-through patterns (flows in random order), one per worker.
+void add_pass_traffic(Scenario& s) {
+    for (unsigned i = 0; i < s.workers.size(); ++i) {
+        auto order = std::make_shared<std::vector<uint32_t>>(shuffled(iota(kPassFlows), 7 + i));
+        auto cur = std::make_shared<uint32_t>(i * kPassFlows / 2);
+        s.traffic["wan_to_dmz"].push_back(Traffic{{Zone::wan}, [order, cur](Zone, uint8_t* f) {
+                                                      write_pass_in((*order)[(*cur)++ % kPassFlows], f);
+                                                  }});
+        s.traffic["dmz_to_wan"].push_back(Traffic{{Zone::dmz}, [order, cur](Zone, uint8_t* f) {
+                                                      write_pass_out((*order)[(*cur)++ % kPassFlows], f);
+                                                  }});
     }
 }
 
+void build_pass(Scenario& s, unsigned nworkers) {
+    if (!add_workers(s, nworkers, (1u << 20) / nworkers)) return;
+    add_pass_traffic(s);
+}
+
 // Sends one packet of every flow through the real slow path (process_burst on
-// the lan port), then reads back each flow's outside port.
-bool prefill(Scenario& s, unsigned i) {
-    BenchWorker& bw = *s.workers[i];
-    NaptFlows& fl = s.flows[i];
+// worker 0's lan port; with several workers the owners take theirs through
+// the handoff rings), then reads back each flow's owner and outside port.
+bool prefill(Scenario& s) {
+    BenchWorker& w0 = *s.workers[0];
+    NaptFlows& fl = s.flows;
     uint32_t seq = 0;
     Traffic t{{Zone::lan}, [&](Zone, uint8_t* f) { fl.write_out(seq++ % fl.n, f); }};
-    const unsigned rounds = rounds_for(t);
-    const unsigned per = BenchWorker::packets(t, rounds);
+    const unsigned rounds = std::max(1u, rounds_for(t));
     uint64_t cycles = 0, packets = 0;
     while (seq < fl.n) {
-        bw.load(t, rounds);
-        cycles += bw.run(t, rounds, Mode::walk);
-        packets += per;
-        if (bw.collect()) {
+        const unsigned loaded = w0.load(t, rounds);
+        cycles += w0.run(rounds, Mode::walk);
+        packets += loaded;
+        for (auto& w : s.workers) w->drain_tail([] { return true; });
+        unsigned back = 0;
+        for (auto& w : s.workers) back += w->collect();
+        if (back != loaded) {
             s.error = "prefill: packets not forwarded (table full? ports exhausted?) at " +
-                      std::to_string(bw.nat().active()) + " sessions";
+                      std::to_string(seq) + " flows";
             return false;
         }
     }
     s.prefill_cycles_per_packet = double(cycles) / double(packets);
-    if (bw.nat().active() != fl.n) {
-        s.error = "prefill: " + std::to_string(bw.nat().active()) + " sessions, wanted " + std::to_string(fl.n);
+    for (auto& w : s.workers) s.sessions += w->nat().active();
+    if (s.sessions != fl.n) {
+        s.error = "prefill: " + std::to_string(s.sessions) + " sessions, wanted " + std::to_string(fl.n);
         return false;
     }
     fl.outside.resize(fl.n);
+    fl.owner.resize(fl.n);
     for (uint32_t j = 0; j < fl.n; ++j) {
-        const uint32_t id = bw.nat().lookup(fl.inside(j));
+        uint32_t id = kNone;
+        for (unsigned i = 0; i < s.workers.size() && id == kNone; ++i) {
+            id = s.workers[i]->nat().lookup(fl.inside(j));
+            if (id != kNone) {
+                fl.owner[j] = static_cast<uint8_t>(i);
+                fl.outside[j] = s.workers[i]->nat().at(id).outside_port;
+            }
+        }
         if (id == kNone) {
             s.error = "prefill: flow " + std::to_string(j) + " has no session";
             return false;
         }
-        fl.outside[j] = bw.nat().at(id).outside_port;
     }
     return true;
 }
 
-// N established sessions over `nworkers` workers; table capacity per worker
-// `capacity` (0: exactly its share of N, the table sized to the sessions).
+// Both directions of `flows`, each from its own cursor over them, half the
+// list apart: every flow is visited in both directions, never twice in a row.
+Traffic napt_traffic(const NaptFlows* f, std::vector<uint32_t> flows) {
+    auto order = std::make_shared<std::vector<uint32_t>>(std::move(flows));
+    const uint64_t n = order->size();
+    auto out = std::make_shared<uint64_t>(0), in = std::make_shared<uint64_t>(n / 2);
+    return Traffic{{Zone::wan, Zone::lan}, [f, order, out, in, n](Zone z, uint8_t* frame) {
+                       if (z == Zone::lan)
+                           f->write_out((*order)[(*out)++ % n], frame);
+                       else
+                           f->write_in((*order)[(*in)++ % n], frame);
+                   }};
+}
+
+// N established sessions over `nworkers` workers, each with a table of
+// `capacity` sessions (0: the table sized to exactly its share of N).
 void build_napt(Scenario& s, uint32_t n, unsigned nworkers, uint32_t capacity) {
-    s.flows.reserve(nworkers);  // the traffic patterns point into it
-    for (unsigned i = 0; i < nworkers; ++i) {
-        NatConfig nc;
-        nc.capacity = capacity ? capacity : n / nworkers;
-        nc.stride = nworkers;
-        nc.offset = i;
-        if (!add_worker(s, i, nc)) return;
-        NaptFlows fl;
-        fl.n = n / nworkers;
-        fl.mappings = std::min(kMappings, n);
-        fl.stride = nworkers;
-        fl.offset = i;
-        s.flows.push_back(fl);
-        if (!prefill(s, i)) return;
-        s.sessions += s.workers[i]->nat().active();
-        // Both directions, each from its own cursor over one random order of
-        // the flows, half the table apart: every flow is visited in both
-        // directions, never twice in a row.
-        auto order = std::make_shared<std::vector<uint32_t>>(permutation(fl.n, 42 + i));
-        auto out = std::make_shared<uint64_t>(0), in = std::make_shared<uint64_t>(fl.n / 2);
-        const NaptFlows* f = &s.flows[i];
-        s.traffic[i]["napt"] = Traffic{{Zone::wan, Zone::lan}, [f, order, out, in](Zone z, uint8_t* frame) {
-                                           if (z == Zone::lan)
-                                               f->write_out((*order)[(*out)++ % f->n], frame);
-                                           else
-                                               f->write_in((*order)[(*in)++ % f->n], frame);
-                                       }};
-        add_pass_traffic(s, i);
+    if (!add_workers(s, nworkers, capacity ? capacity : n / nworkers)) return;
+    s.flows.n = n;
+    s.flows.mappings = std::min(kMappings, n);
+    if (!prefill(s)) return;
+    if (nworkers == 1) {
+        s.traffic["napt"].push_back(napt_traffic(&s.flows, shuffled(iota(n), 42)));
+    } else {
+        // rss: flow j (both directions) arrives on queue j % n, as a symmetric
+        // hash would spread it, whoever owns it: about half is handed off.
+        // steered: each flow arrives on its owner's queue: no handoff.
+        std::vector<std::vector<uint32_t>> rss(nworkers), steered(nworkers);
+        uint32_t foreign = 0;
+        for (uint32_t j = 0; j < n; ++j) {
+            rss[j % nworkers].push_back(j);
+            steered[s.flows.owner[j]].push_back(j);
+            foreign += s.flows.owner[j] != j % nworkers;
+        }
+        s.handoff_share["rss"] = double(foreign) / n;
+        s.handoff_share["steered"] = 0;
+        for (unsigned i = 0; i < nworkers; ++i) {
+            s.traffic["rss"].push_back(napt_traffic(&s.flows, shuffled(rss[i], 42 + i)));
+            s.traffic["steered"].push_back(napt_traffic(&s.flows, shuffled(steered[i], 42 + i)));
+        }
     }
+    add_pass_traffic(s);
 }
 
 // Session creation: a background of 64K established sessions (1024 endpoints)
@@ -266,18 +287,12 @@ constexpr uint32_t kCreateBackground = 1u << 16;
 constexpr uint32_t kCreateBackgroundEndpoints = 1024;
 
 void build_create(Scenario& s, bool new_mapping) {
-    s.flows.reserve(1);
-    NatConfig nc;
-    nc.rest_seconds = 0;
-    if (!add_worker(s, 0, nc)) return;
-    NaptFlows fl;
-    fl.n = kCreateBackground;
-    fl.mappings = kCreateBackgroundEndpoints;
-    s.flows.push_back(fl);
-    if (!prefill(s, 0)) return;
-    s.sessions = s.workers[0]->nat().active();
+    if (!add_workers(s, 1, 1u << 20, /*rest_seconds=*/0)) return;
+    s.flows.n = kCreateBackground;
+    s.flows.mappings = kCreateBackgroundEndpoints;
+    if (!prefill(s)) return;
     Scenario* sp = &s;
-    s.traffic[0]["create"] = Traffic{{Zone::lan}, [sp, new_mapping](Zone, uint8_t* frame) {
+    s.traffic["create"].push_back(Traffic{{Zone::lan}, [sp, new_mapping](Zone, uint8_t* frame) {
         const uint64_t k = sp->next_new++;
         uint32_t client, remote;
         uint16_t cport;
@@ -294,7 +309,7 @@ void build_create(Scenario& s, bool new_mapping) {
         write_udp_frame(frame, env().ports[idx(Zone::lan)].mac, client_mac(client).data(), client, remote, cport,
                         kRemotePort);
         sp->created.push_back(inside_key(kIpProtoUdp, client, cport, remote, kRemotePort));
-    }};
+    }});
 }
 
 // Removes the sessions the last iteration created (Nat::remove, as expiry does).
@@ -317,85 +332,15 @@ void remove_created(Scenario& s) {
 
 // ---------------------------------------------------------------- running
 
-// One worker's iterations: cycles and per-stage cycles of each.
-struct Totals {
-    uint64_t cycles = 0, packets = 0, lost = 0;
-    unsigned ppi = 0;  // packets per iteration
-    std::vector<uint64_t> iter_cycles;
-    std::vector<std::array<uint64_t, kSlots>> iter_stages;
-
-    // The machine is shared: an iteration during which the worker was
-    // descheduled counts the other process's time. The median iteration is
-    // immune to that as long as most iterations ran undisturbed.
-    double median_cpp() const {
-        if (iter_cycles.empty()) return 0;
-        std::vector<uint64_t> v = iter_cycles;
-        std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
-        return double(v[v.size() / 2]) / ppi;
-    }
-    // Per-stage cycles per packet, averaged over the iterations no slower
-    // than the median one.
-    std::array<double, kSlots> stages_cpp() const {
-        std::array<double, kSlots> out{};
-        if (iter_cycles.empty()) return out;
-        const double med = median_cpp() * ppi;
-        unsigned used = 0;
-        for (size_t i = 0; i < iter_cycles.size(); ++i) {
-            if (double(iter_cycles[i]) > med) continue;
-            for (unsigned k = 0; k < kSlots; ++k) out[k] += double(iter_stages[i][k]);
-            ++used;
-        }
-        for (auto& x : out) x /= double(used) * ppi;
-        return out;
-    }
-};
-
-void report(benchmark::State& state, const Scenario& s, const std::vector<Totals>& per_worker, Mode mode) {
-    const double hz = double(env().hz);
-    double mpps = 0, cpp_sum = 0;
-    uint64_t lost = 0, packets = 0;
-    double mean_cpp = 0;
-    for (size_t i = 0; i < per_worker.size(); ++i) {
-        const Totals& t = per_worker[i];
-        const double cpp = t.median_cpp();
-        const double m = cpp > 0 ? hz / cpp / 1e6 : 0;
-        mean_cpp += t.packets ? double(t.cycles) / double(t.packets) : 0;
-        if (per_worker.size() > 1) {
-            state.counters["Mpps_w" + std::to_string(i)] = m;
-            state.counters["cycles_per_packet_w" + std::to_string(i)] = cpp;
-        }
-        mpps += m;
-        cpp_sum += cpp;
-        lost += t.lost;
-        packets += t.packets;
-    }
-    state.counters["Mpps"] = mpps;  // the sum over workers: they run at the same time
-    state.counters["cycles_per_packet"] = cpp_sum / double(per_worker.size());
-    // Over all iterations, those disturbed by other processes included.
-    state.counters["cycles_per_packet_mean"] = mean_cpp / double(per_worker.size());
-    state.counters["not_forwarded"] = double(lost);
-    state.counters["sessions"] = double(s.sessions);
-    state.counters["capacity"] = double(s.capacity);
-    state.counters["workers"] = double(per_worker.size());
-    state.counters["tsc_mhz"] = hz / 1e6;
-    if (s.prefill_cycles_per_packet > 0) state.counters["prefill_cycles_per_packet"] = s.prefill_cycles_per_packet;
-    if (s.removed) state.counters["remove_cycles_per_session"] = double(s.remove_cycles) / double(s.removed);
-    if (mode == Mode::stages) {
-        const auto st = per_worker[0].stages_cpp();
-        double sum = 0;
-        for (unsigned k = 0; k < kSlots; ++k) {
-            state.counters[std::string("c_") + kStageNames[k]] = st[k];
-            sum += st[k];
-        }
-        state.counters["c_stages_sum"] = sum;
-        state.counters["c_rdtsc"] = double(rdtsc_overhead());
-    }
-    state.SetItemsProcessed(static_cast<int64_t>(packets));
-    if (lost) state.SkipWithError("packets were not forwarded: the path under test is not the one measured");
+// The machine is shared: an iteration during which the worker was
+// descheduled counts the other processes' time. The median iteration is
+// immune to that as long as most iterations ran undisturbed.
+double median(std::vector<uint64_t> v) {
+    if (v.empty()) return 0;
+    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+    return double(v[v.size() / 2]);
 }
 
-// Worker i's loop over `iters` iterations (one per benchmark iteration), timed
-// rounds between two barriers so that several workers overlap.
 struct Barrier {
     std::atomic<unsigned> count{0};
     std::atomic<unsigned> phase{0};
@@ -412,45 +357,48 @@ struct Barrier {
     }
 };
 
+// One worker's part of a benchmark: `iters` iterations, the timed part of
+// each between two barriers so that the workers overlap.
 struct Job {
-    BenchWorker* w;
-    Traffic* t;
-    Mode mode;
-    Zone floor_out;
-    uint64_t iters;
-    Barrier* barrier;
-    Totals totals;
+    unsigned index = 0;
+    BenchWorker* w = nullptr;
+    Traffic* t = nullptr;
+    Mode mode = Mode::walk;
+    Zone floor_out = Zone::dmz;
+    uint64_t iters = 0;
+    Barrier* barrier = nullptr;
+    std::vector<Job>* all = nullptr;
+    std::atomic<uint64_t> done{0};  // iterations whose rounds this worker finished
+
+    uint64_t loaded = 0, returned = 0;
+    std::vector<uint64_t> iter_cycles;
+    std::vector<std::array<uint64_t, kSlots>> iter_stages;
+
+    Job() = default;
+    Job(const Job&) = delete;
 };
 
-void one_iteration(Job& j, unsigned rounds, unsigned ppi) {
-    j.w->load(*j.t, rounds);
+void one_iteration(Job& j, unsigned rounds, uint64_t iter) {
+    j.loaded += j.w->load(*j.t, rounds);
     j.barrier->wait();
     j.w->stage_cycles = {};
-    const uint64_t c = j.w->run(*j.t, rounds, j.mode, j.floor_out);
-    j.totals.lost += j.w->collect();
-    j.totals.cycles += c;
-    j.totals.packets += ppi;
-    j.totals.ppi = ppi;
-    j.totals.iter_cycles.push_back(c);
-    if (j.mode == Mode::stages) j.totals.iter_stages.push_back(j.w->stage_cycles);
-}
-
-void warm_up(Job& j, unsigned rounds) {
-    for (unsigned i = 0; i < kWarmupIterations; ++i) {
-        j.w->load(*j.t, rounds);
-        j.barrier->wait();
-        j.w->run(*j.t, rounds, j.mode, j.floor_out);
-        j.w->collect();
-    }
-    j.w->stage_cycles = {};
+    uint64_t c = j.w->run(rounds, j.mode, j.floor_out);
+    j.done.store(iter + 1, std::memory_order_release);
+    c += j.w->drain_tail([&j, iter] {
+        for (const Job& o : *j.all)
+            if (o.done.load(std::memory_order_acquire) <= iter) return false;
+        return true;
+    });
+    j.barrier->wait();  // every handoff ring drained: the mbufs are all on TX rings
+    j.returned += j.w->collect();
+    j.iter_cycles.push_back(c);
+    if (j.mode == Mode::stages) j.iter_stages.push_back(j.w->stage_cycles);
 }
 
 int job_main(void* arg) {
     Job& j = *static_cast<Job*>(arg);
     const unsigned rounds = rounds_for(*j.t);
-    const unsigned ppi = BenchWorker::packets(*j.t, rounds);
-    warm_up(j, rounds);
-    for (uint64_t i = 0; i < j.iters; ++i) one_iteration(j, rounds, ppi);
+    for (uint64_t i = 0; i < j.iters; ++i) one_iteration(j, rounds, i);
     return 0;
 }
 
@@ -458,6 +406,8 @@ int job_main(void* arg) {
 // thread (the main lcore), the others on EAL worker lcores (or threads).
 void run_bench(benchmark::State& state, Scenario& s, const std::string& traffic, Mode mode,
                Zone floor_out = Zone::dmz) {
+    auto it = s.traffic.find(traffic);
+    if (s.error.empty() && it == s.traffic.end()) s.error = "no traffic " + traffic;
     if (!s.error.empty()) {
         state.SkipWithError(s.error.c_str());
         for (auto _ : state) {
@@ -465,15 +415,21 @@ void run_bench(benchmark::State& state, Scenario& s, const std::string& traffic,
         return;
     }
     const size_t n = s.workers.size();
+    const bool creating = traffic == "create";
     Barrier barrier;
     barrier.parties = static_cast<unsigned>(n);
     std::vector<Job> jobs(n);
+    const uint64_t iters = kWarmupIterations + static_cast<uint64_t>(state.max_iterations);
     for (size_t i = 0; i < n; ++i) {
-        auto it = s.traffic[i].find(traffic);
-        if (it == s.traffic[i].end()) std::abort();
-        jobs[i] = Job{s.workers[i].get(), &it->second, mode, floor_out, static_cast<uint64_t>(state.max_iterations),
-                      &barrier, {}};
-        s.workers[i]->stage_cycles = {};
+        Job& j = jobs[i];
+        j.index = static_cast<unsigned>(i);
+        j.w = s.workers[i].get();
+        j.t = &it->second[i];
+        j.mode = mode;
+        j.floor_out = floor_out;
+        j.iters = iters;
+        j.barrier = &barrier;
+        j.all = &jobs;
     }
     // The others first: they wait at the barrier for worker 0.
     std::vector<unsigned> lcores;
@@ -489,25 +445,83 @@ void run_bench(benchmark::State& state, Scenario& s, const std::string& traffic,
     }
     Job& j0 = jobs[0];
     const unsigned rounds = rounds_for(*j0.t);
-    const unsigned ppi = BenchWorker::packets(*j0.t, rounds);
-    const bool creating = traffic == "create";
-    warm_up(j0, rounds);
-    if (creating) {
-        remove_created(s);
-        s.remove_cycles = s.removed = s.remove_misses = 0;
+    for (uint64_t i = 0; i < kWarmupIterations; ++i) {
+        one_iteration(j0, rounds, i);
+        if (creating) remove_created(s);
     }
+    s.remove_cycles = s.removed = s.remove_misses = 0;
+    uint64_t i = kWarmupIterations;
     for (auto _ : state) {
-        one_iteration(j0, rounds, ppi);
-        state.SetIterationTime(double(j0.totals.iter_cycles.back()) / double(env().hz));
+        one_iteration(j0, rounds, i++);
+        state.SetIterationTime(double(j0.iter_cycles.back()) / double(env().hz));
         if (creating) remove_created(s);
     }
     for (unsigned l : lcores) rte_eal_wait_lcore(l);
     for (auto& t : threads) t.join();
-    std::vector<Totals> totals;
-    for (auto& j : jobs) totals.push_back(j.totals);
+
+    // Per iteration: the slowest worker's cycles (they started together).
+    const unsigned ppi = BenchWorker::packets(*j0.t, rounds);
+    std::vector<uint64_t> slowest;
+    uint64_t loaded = 0, returned = 0;
+    for (uint64_t k = kWarmupIterations; k < iters; ++k) {
+        uint64_t m = 0;
+        for (const Job& j : jobs) m = std::max(m, j.iter_cycles[k]);
+        slowest.push_back(m);
+    }
+    std::vector<unsigned> pkts(n);
+    unsigned total_ppi = 0;
+    for (size_t w = 0; w < n; ++w) {
+        pkts[w] = BenchWorker::packets(*jobs[w].t, rounds_for(*jobs[w].t));
+        total_ppi += pkts[w];
+        loaded += jobs[w].loaded;
+        returned += jobs[w].returned;
+    }
+    const double hz = double(env().hz);
+    const double cpp = median(slowest) * double(n) / double(total_ppi);  // cycles of all workers per packet
+    state.counters["Mpps"] = hz / (median(slowest) / double(total_ppi)) / 1e6;
+    state.counters["cycles_per_packet"] = cpp;
+    uint64_t all = 0;
+    for (uint64_t c : slowest) all += c;
+    // Over all iterations, those disturbed by other processes included.
+    state.counters["cycles_per_packet_mean"] = double(all) * double(n) / double(total_ppi) / double(slowest.size());
+    if (auto h = s.handoff_share.find(traffic); h != s.handoff_share.end())
+        state.counters["handed_off_share"] = h->second;
+    if (n > 1)
+        for (size_t w = 0; w < n; ++w) {
+            std::vector<uint64_t> mine(jobs[w].iter_cycles.begin() + kWarmupIterations, jobs[w].iter_cycles.end());
+            state.counters["cycles_per_packet_w" + std::to_string(w)] = median(mine) / double(pkts[w]);
+        }
+    const double lost = double(loaded - std::min(loaded, returned));
+    state.counters["not_forwarded"] = lost;
+    state.counters["sessions"] = double(s.sessions);
+    state.counters["capacity"] = double(s.capacity);
+    state.counters["workers"] = double(n);
     state.counters["eal_lcores_used"] = double(1 + lcores.size());
+    state.counters["tsc_mhz"] = hz / 1e6;
+    if (s.prefill_cycles_per_packet > 0) state.counters["prefill_cycles_per_packet"] = s.prefill_cycles_per_packet;
+    if (s.removed) state.counters["remove_cycles_per_session"] = double(s.remove_cycles) / double(s.removed);
     if (creating && s.remove_misses) state.counters["create_failed"] = double(s.remove_misses);
-    report(state, s, totals, mode);
+    if (mode == Mode::stages) {
+        // Per stage, averaged over the iterations no slower than the median one.
+        const double med = median(std::vector<uint64_t>(j0.iter_cycles.begin() + kWarmupIterations, j0.iter_cycles.end()));
+        std::array<double, kSlots> st{};
+        unsigned used = 0;
+        for (uint64_t k = kWarmupIterations; k < iters; ++k) {
+            if (double(j0.iter_cycles[k]) > med) continue;
+            for (unsigned x = 0; x < kSlots; ++x) st[x] += double(j0.iter_stages[k][x]);
+            ++used;
+        }
+        double sum = 0;
+        for (unsigned x = 0; x < kSlots; ++x) {
+            st[x] /= double(used) * ppi;
+            state.counters[std::string("c_") + kStageNames[x]] = st[x];
+            sum += st[x];
+        }
+        state.counters["c_stages_sum"] = sum;
+        state.counters["c_rdtsc"] = double(rdtsc_overhead());
+    }
+    state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * total_ppi);
+    if (lost > 0) state.SkipWithError("packets were not forwarded: the path under test is not the one measured");
 }
 
 // ---------------------------------------------------------------- registration
@@ -562,12 +576,15 @@ void register_benchmarks(const Options& o) {
         reg("workers:2/pass/wan_to_dmz", iters, [](benchmark::State& st) {
             run_bench(st, *scenario("pass2", [](Scenario& s) { build_pass(s, 2); }), "wan_to_dmz", Mode::walk);
         });
-        reg("workers:2/napt/sessions:65536", iters, [&o](benchmark::State& st) {
-            run_bench(st,
-                      *scenario("napt2",
-                                [&o](Scenario& s) { build_napt(s, 1u << 16, 2, o.capacity_full ? 0 : (1u << 20) / 2); }),
-                      "napt", Mode::walk);
-        });
+        for (const char* spread : {"steered", "rss"})
+            reg(std::string("workers:2/napt/sessions:65536/") + spread, iters, [&o, spread](benchmark::State& st) {
+                run_bench(st,
+                          *scenario("napt2",
+                                    [&o](Scenario& s) {
+                                        build_napt(s, 1u << 16, 2, o.capacity_full ? (1u << 15) + (1u << 13) : (1u << 20) / 2);
+                                    }),
+                          spread, Mode::walk);
+            });
     }
 }
 

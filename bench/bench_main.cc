@@ -132,6 +132,7 @@ int main(int argc, char** argv) {
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
     ipshare::bench::release_scenarios();
+    ipshare::bench::env_cleanup();
     rte_eal_cleanup();
     return 0;
 }

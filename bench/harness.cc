@@ -32,6 +32,8 @@ constexpr unsigned kTxRing = 8192;
 // As control/daemon.cc.
 constexpr uint32_t kFragDatagrams = 4096;
 constexpr uint32_t kFragWaiting = 512;
+constexpr unsigned kHandoffRing = 4096;
+constexpr size_t kSpareMax = 4096;  // mbufs a worker keeps between iterations
 constexpr uint64_t kIcmpErrorRate = 100, kIcmpErrorBurst = 50;
 constexpr uint64_t kEchoRate = 1000, kEchoBurst = 100;
 constexpr uint64_t kArpRate = 1000, kArpBurst = 100;
@@ -182,7 +184,38 @@ bool env_init(unsigned queues, std::string* err) {
     e.learn = rte_ring_create_elem("bench_learn", sizeof(ArpLearnMsg), 4096, socket, RING_F_SC_DEQ);
     e.pending = rte_ring_create("bench_pending", 1024, socket, RING_F_SC_DEQ);
     if (!e.learn || !e.pending) return *err = fail("cannot create the control rings"), false;
+    for (unsigned q = 0; q < kMaxWorkers; ++q) {
+        e.handoff[q] = rte_ring_create(("bench_handoff" + std::to_string(q)).c_str(), kHandoffRing, socket, RING_F_SC_DEQ);
+        if (!e.handoff[q]) return *err = fail("cannot create the handoff rings"), false;
+    }
     return true;
+}
+
+void env_cleanup() {
+    Env& e = g_env;
+    for (Zone z : kAllZones) {
+        if (e.pool) rte_eth_dev_stop(e.ports[idx(z)].port_id);
+        for (rte_ring* r : e.rx[idx(z)]) rte_ring_free(r);
+        for (rte_ring* r : e.tx[idx(z)]) rte_ring_free(r);
+    }
+    e.neigh.reset();
+    e.published.store(nullptr);
+    e.tables.reset();
+    rte_free(e.qsbr);
+    rte_ring_free(e.learn);
+    rte_ring_free(e.pending);
+    for (rte_ring*& r : e.handoff) {
+        void* obj;
+        while (r && rte_ring_dequeue(r, &obj) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(obj));
+        rte_ring_free(r);
+        r = nullptr;
+    }
+    e.qsbr = nullptr;
+    e.learn = e.pending = nullptr;
+    e.rx = {};
+    e.tx = {};
+    rte_mempool_free(e.pool);
+    e.pool = nullptr;
 }
 
 uint64_t rdtsc_overhead() {
@@ -195,7 +228,8 @@ uint64_t rdtsc_overhead() {
     return best;
 }
 
-std::unique_ptr<BenchWorker> BenchWorker::create(unsigned q, const NatConfig& nc, std::string* err) {
+std::unique_ptr<BenchWorker> BenchWorker::create(unsigned q, unsigned nworkers, const NatConfig& nc,
+                                                 std::string* err) {
     Env& e = g_env;
     std::unique_ptr<BenchWorker> bw(new BenchWorker());
     bw->q_ = q;
@@ -248,6 +282,8 @@ std::unique_ptr<BenchWorker> BenchWorker::create(unsigned q, const NatConfig& nc
     w.nat = bw->nat_.get();
     w.frags = bw->frags_.get();
     w.refeed_ring = bw->refeed_;
+    w.nworkers = nworkers;
+    w.handoff_rings = e.handoff.data();
     w.start_tsc = e.start_tsc;
     w.tsc_hz = e.hz;
     bw->tick();
@@ -256,7 +292,6 @@ std::unique_ptr<BenchWorker> BenchWorker::create(unsigned q, const NatConfig& nc
 
 BenchWorker::~BenchWorker() {
     for (rte_mbuf* m : spare_) rte_pktmbuf_free(m);
-    for (rte_mbuf* m : loaded_) rte_pktmbuf_free(m);
     for (rte_ring* r : {refeed_, inject_}) {
         void* obj;
         while (r && rte_ring_dequeue(r, &obj) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(obj));
@@ -268,7 +303,7 @@ BenchWorker::~BenchWorker() {
 
 void BenchWorker::tick() { w_.now_s = static_cast<uint32_t>((rte_rdtsc() - w_.start_tsc) / w_.tsc_hz); }
 
-void BenchWorker::load(Traffic& t, unsigned rounds) {
+unsigned BenchWorker::load(Traffic& t, unsigned rounds) {
     Env& e = g_env;
     std::array<std::vector<rte_mbuf*>, kNumZones> per_zone;
     for (unsigned r = 0; r < rounds; ++r) {
@@ -287,7 +322,6 @@ void BenchWorker::load(Traffic& t, unsigned rounds) {
                 m->pkt_len = kFrameLen;
                 t.next(z, rte_pktmbuf_mtod(m, uint8_t*));
                 per_zone[idx(z)].push_back(m);
-                loaded_.push_back(m);
             }
         }
     }
@@ -298,9 +332,10 @@ void BenchWorker::load(Traffic& t, unsigned rounds) {
                                                  static_cast<unsigned>(v.size()), nullptr);
         if (n != v.size()) std::abort();  // rounds too many for kRxRing
     }
+    return rounds * static_cast<unsigned>(t.busy.size()) * kBurst;
 }
 
-uint64_t BenchWorker::run(const Traffic& /*t*/, unsigned rounds, Mode mode, Zone floor_out) {
+uint64_t BenchWorker::run(unsigned rounds, Mode mode, Zone floor_out) {
     Env& e = g_env;
     const auto queue = static_cast<uint16_t>(q_);
     rte_mbuf* pkts[kBurst];
@@ -327,6 +362,7 @@ uint64_t BenchWorker::run(const Traffic& /*t*/, unsigned rounds, Mode mode, Zone
                 for (uint16_t i = 0; i < n; ++i) w_.tx.push(floor_out, pkts[i], c);
             }
         }
+        if (w_.nworkers > 1) drain_handoff(w_, *t);
         if (mode == Mode::stages) {
             const uint64_t a = rte_rdtsc();
             w_.tx.flush_all(c);
@@ -338,11 +374,25 @@ uint64_t BenchWorker::run(const Traffic& /*t*/, unsigned rounds, Mode mode, Zone
     return rte_rdtsc() - start;
 }
 
+uint64_t BenchWorker::drain_tail(const std::function<bool()>& others_done) {
+    if (w_.nworkers < 2) return 0;
+    const uint64_t start = rte_rdtsc();
+    const Tables* t = w_.tables->load(std::memory_order_acquire);
+    rte_ring* mine = w_.handoff_rings[w_.index];
+    for (;;) {
+        const bool last = others_done();  // nothing more comes after this
+        do {
+            drain_handoff(w_, *t);
+            w_.tx.flush_all(counters_);
+        } while (rte_ring_count(mine) > 0);
+        if (last) break;
+    }
+    return rte_rdtsc() - start;
+}
+
 unsigned BenchWorker::collect() {
     Env& e = g_env;
-    const size_t expected = loaded_.size();
-    loaded_.clear();
-    size_t back = 0;
+    unsigned back = 0;
     void* objs[256];
     for (Zone z : kAllZones) {
         unsigned n;
@@ -364,7 +414,11 @@ unsigned BenchWorker::collect() {
         while (rte_ring_dequeue_elem(e.learn, &msg, sizeof msg) == 0) {
         }
     }
-    return back >= expected ? 0 : static_cast<unsigned>(expected - back);
+    if (spare_.size() > kSpareMax) {  // another worker's mbufs came back here: return them to the pool
+        rte_pktmbuf_free_bulk(spare_.data() + kSpareMax, static_cast<unsigned>(spare_.size() - kSpareMax));
+        spare_.resize(kSpareMax);
+    }
+    return back;
 }
 
 }  // namespace ipshare::bench

@@ -8,11 +8,13 @@
 //                       fixed set of mbufs and enqueue them on the RX rings,
 //                       one burst of 32 per busy port and poll round;
 //   run      (timed)    the worker's poll rounds: rte_eth_rx_burst on every
-//                       port, process_burst() on what came in, then
-//                       TxQueues::flush_all (rte_eth_tx_burst into the TX
-//                       rings), rte_rdtsc around the whole loop;
-//   collect  (untimed)  take the mbufs back from the TX rings, count the ones
-//                       the router did not forward (dropped, waiting for ARP).
+//                       port, process_burst() on what came in, with several
+//                       workers drain_handoff(), then TxQueues::flush_all
+//                       (rte_eth_tx_burst into the TX rings), rte_rdtsc
+//                       around the whole loop;
+//   collect  (untimed)  take the mbufs back from the TX rings; the ones the
+//                       router did not forward (dropped, waiting for ARP)
+//                       are missing.
 // The mbufs are reused, so nothing is allocated in steady state; every frame
 // is rewritten from its flow before each use (so translated headers, TTL and
 // MACs start afresh) and is warm in cache, as if a NIC had just written it
@@ -86,6 +88,9 @@ struct Env {
     std::unique_ptr<NeighbourTable> neigh;
     rte_ring* learn = nullptr;
     rte_ring* pending = nullptr;
+    // Several workers: each NAT flow has one owner; the others hand its
+    // packets to the owner's ring (nat_stage.cc). One per worker, as the daemon.
+    std::array<rte_ring*, kMaxWorkers> handoff{};
     CaptureRings capture{};  // all null: no capture running, as in the daemon
     uint64_t hz = 1;
     uint64_t start_tsc = 0;
@@ -94,6 +99,8 @@ struct Env {
 // Builds the environment once, after rte_eal_init. `queues`: workers that may run at once.
 bool env_init(unsigned queues, std::string* err);
 Env& env();
+// Frees what env_init made (before rte_eal_cleanup).
+void env_cleanup();
 
 // A traffic pattern: which ports receive a burst in each poll round (in the
 // worker's poll order wan, lan, dmz), and the next frame arriving on a port.
@@ -125,7 +132,8 @@ struct NatConfig {
 // counters, on queue `q` of every port, and the mbufs it cycles.
 class BenchWorker {
 public:
-    static std::unique_ptr<BenchWorker> create(unsigned q, const NatConfig& nc, std::string* err);
+    // Worker `q` of `nworkers` (queue q of every port, handoff ring q).
+    static std::unique_ptr<BenchWorker> create(unsigned q, unsigned nworkers, const NatConfig& nc, std::string* err);
     ~BenchWorker();
 
     WorkerCtx& ctx() { return w_; }
@@ -136,10 +144,15 @@ public:
     static unsigned packets(const Traffic& t, unsigned rounds) {
         return rounds * static_cast<unsigned>(t.busy.size()) * kBurst;
     }
-    void load(Traffic& t, unsigned rounds);
+    // Returns the number of frames loaded.
+    unsigned load(Traffic& t, unsigned rounds);
     // The timed poll rounds; returns TSC cycles. `floor_out`: Mode::floor only.
-    uint64_t run(const Traffic& t, unsigned rounds, Mode mode, Zone floor_out = Zone::dmz);
-    // Takes the mbufs back; returns how many were not transmitted (a new mbuf replaces each).
+    uint64_t run(unsigned rounds, Mode mode, Zone floor_out = Zone::dmz);
+    // Several workers, after run(): keeps taking what the others hand over
+    // until `others_done()` and its handoff ring is empty (the poll loop's
+    // work for packets of this worker's flows that came in elsewhere).
+    uint64_t drain_tail(const std::function<bool()>& others_done);
+    // Takes back the mbufs from this worker's TX rings; returns how many.
     unsigned collect();
 
     // Per-stage cycles accumulated by Mode::stages.
@@ -157,8 +170,7 @@ private:
     rte_ring* refeed_ = nullptr;
     rte_ring* inject_ = nullptr;
     unsigned q_ = 0;
-    std::vector<rte_mbuf*> spare_;   // mbufs not in flight
-    std::vector<rte_mbuf*> loaded_;  // this iteration's, in flight
+    std::vector<rte_mbuf*> spare_;  // mbufs not in flight
 };
 
 // Cycles of one rte_rdtsc() pair, measured (for the stage breakdown).

@@ -118,8 +118,9 @@ std::unique_ptr<Tables> build_tables(const Config& cfg, uint64_t generation, For
         t->forwards.add(f.protos, e);
     }
     if (!build_filter(cfg, t->filter, err)) return nullptr;
+    // "other" (GRE, ESP...) ages like UDP; half-open inbound TCP as RFC 6146's TCP_INCOMING_SYN.
     t->nat.timeouts = {cfg.timeouts.tcp_established, cfg.timeouts.tcp_transitory, cfg.timeouts.udp,
-                       cfg.timeouts.icmp, cfg.timeouts.udp};  // "other" (GRE, ESP...) ages like UDP
+                       cfg.timeouts.icmp, cfg.timeouts.udp, kTcpIncomingSynSeconds};
     t->routes = RouteTable::build("routes" + std::to_string(generation), routes, NextHop{a.gateway, Zone::wan}, a,
                                   err);
     if (!t->routes) return nullptr;

@@ -34,6 +34,7 @@ namespace ipshare {
     X(napt_table_full, "no NAT session: the session table is full")                   \
     X(napt_client_cap, "no NAT session: the client holds ports-per-client mappings")   \
     X(napt_ports_exhausted, "no NAT session: no free port left in the napt range")     \
+    X(napt_half_open_limit, "inbound SYN refused: half-open sessions at their limit (SYN flood)") \
     X(napt_portless_busy, "no NAT session: another client holds this remote and protocol") \
     X(napt_unsupported, "from the LAN, ICMP the NAT does not translate")               \
     X(napt_fragment_unmatched, "a non-initial fragment from the LAN of no known flow") \

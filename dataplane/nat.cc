@@ -93,7 +93,9 @@ uint16_t Nat::mapping_port(uint32_t mapping) const { return mappings_[mapping].o
 
 TimeoutClass Nat::class_of(uint8_t proto, TcpState st) {
     switch (proto) {
-    case kIpProtoTcp: return tcp_is_established(st) ? TimeoutClass::tcp_established : TimeoutClass::tcp_transitory;
+    case kIpProtoTcp:
+        if (tcp_is_established(st)) return TimeoutClass::tcp_established;
+        return st == TcpState::syn_in ? TimeoutClass::tcp_syn_in : TimeoutClass::tcp_transitory;
     case kIpProtoUdp: return TimeoutClass::udp;
     case kIpProtoIcmp: return TimeoutClass::icmp;
     default: return TimeoutClass::other;
@@ -191,6 +193,10 @@ static Session new_session(const Flow& f, SessionKind kind, uint32_t now) {
 }
 
 uint32_t Nat::finish(Session& s, uint32_t now, NatFail* why) {
+    if (s.tcp == TcpState::syn_in && half_open() >= half_open_limit()) {
+        if (s.mapping != kNone) put_mapping(s.mapping, now);
+        return *why = NatFail::half_open_limit, kNone;
+    }
     s.delta_out = nat_delta(s.proto, s.client_ip, s.client_port, s.outside_ip, s.outside_port);
     s.tclass = class_of(s.proto, s.tcp);
     const uint32_t id = insert(s, why);
@@ -219,7 +225,7 @@ uint32_t Nat::create_outbound(const Flow& f, uint32_t outside_ip, uint32_t now, 
     return finish(s, now, why);
 }
 
-uint32_t Nat::create_inbound_eif(const Flow& f, uint32_t now, NatFail* why) {
+uint32_t Nat::create_inbound_eif(const Flow& f, uint32_t now, NatFail* why, uint8_t tcp_flags) {
     *why = NatFail::none;
     const uint32_t existing = lookup(outside_key(f.proto, f.src, f.sport, f.dport, f.dst));
     if (existing != kNone) return existing;
@@ -236,12 +242,13 @@ uint32_t Nat::create_inbound_eif(const Flow& f, uint32_t now, NatFail* why) {
     s.outside_ip = f.dst;
     s.outside_port = f.dport;
     s.mapping = m;
+    if (s.proto == kIpProtoTcp) s.tcp = tcp_next(TcpState::closed, Dir::in, tcp_flags);
     ++mp.refs;
     return finish(s, now, why);
 }
 
 uint32_t Nat::create_forward(const Flow& f, uint32_t target, uint16_t target_port, uint16_t forward_id,
-                             uint32_t now, NatFail* why) {
+                             uint32_t now, NatFail* why, uint8_t tcp_flags) {
     *why = NatFail::none;
     const uint32_t existing = lookup(outside_key(f.proto, f.src, f.sport, f.dport, f.dst));
     if (existing != kNone) return existing;
@@ -253,6 +260,7 @@ uint32_t Nat::create_forward(const Flow& f, uint32_t target, uint16_t target_por
     s.outside_ip = f.dst;
     s.outside_port = f.dport;
     s.forward_id = forward_id;
+    if (s.proto == kIpProtoTcp) s.tcp = tcp_next(TcpState::closed, Dir::in, tcp_flags);
     return finish(s, now, why);
 }
 
@@ -301,6 +309,7 @@ void Nat::list_push(uint32_t id, uint32_t now) {
     s.prev = tail_[c];
     if (tail_[c] != kNone) sessions_[tail_[c]].next = id; else head_[c] = id;
     tail_[c] = id;
+    ++class_count_[c];
 }
 
 void Nat::list_unlink(uint32_t id) {
@@ -308,6 +317,7 @@ void Nat::list_unlink(uint32_t id) {
     const int c = static_cast<int>(s.tclass);
     if (s.prev != kNone) sessions_[s.prev].next = s.next; else head_[c] = s.next;
     if (s.next != kNone) sessions_[s.next].prev = s.prev; else tail_[c] = s.prev;
+    --class_count_[c];
 }
 
 void Nat::remove(uint32_t id, uint32_t now) {

@@ -70,7 +70,12 @@ enum class SessionKind : uint8_t {
 };
 inline constexpr const char* kSessionKindNames[] = {"napt", "forward", "track"};
 
-enum class TimeoutClass : uint8_t { tcp_established, tcp_transitory, udp, icmp, other, count };
+// tcp_syn_in: a TCP session opened from outside (a forward, or endpoint-
+// independent filtering) whose client has not answered yet: half-open, the
+// kind a SYN flood creates; short-lived (RFC 6146 TCP_INCOMING_SYN, 6 s) and
+// bounded in number (RFC 5382 REQ-4).
+enum class TimeoutClass : uint8_t { tcp_established, tcp_transitory, udp, icmp, other, tcp_syn_in, count };
+inline constexpr uint32_t kTcpIncomingSynSeconds = 6;
 inline constexpr int kNumTimeoutClasses = static_cast<int>(TimeoutClass::count);
 using ClassTimeouts = std::array<uint32_t, kNumTimeoutClasses>;  // seconds
 
@@ -108,7 +113,7 @@ struct NatParams {
     uint64_t seed = 1;
 };
 
-enum class NatFail : uint8_t { none, table_full, client_cap, ports_exhausted, portless_busy, collision };
+enum class NatFail : uint8_t { none, table_full, client_cap, ports_exhausted, portless_busy, collision, half_open_limit };
 
 class Nat {
 public:
@@ -128,11 +133,12 @@ public:
     uint32_t create_outbound(const Flow& f, uint32_t outside_ip, uint32_t now, NatFail* why);
     // An inbound flow (remote -> wan-ip:port) to a live mapping's port, for
     // endpoint-independent filtering. kNone when the port has no mapping.
-    uint32_t create_inbound_eif(const Flow& f, uint32_t now, NatFail* why);
+    // `tcp_flags`: of the first packet (TCP): a SYN opens a half-open session.
+    uint32_t create_inbound_eif(const Flow& f, uint32_t now, NatFail* why, uint8_t tcp_flags = 0);
     // An inbound flow (remote -> wan-ip:port) to a forwarded port: the session's
     // client is (target, target_port).
     uint32_t create_forward(const Flow& f, uint32_t target, uint16_t target_port, uint16_t forward_id,
-                            uint32_t now, NatFail* why);
+                            uint32_t now, NatFail* why, uint8_t tcp_flags = 0);
     // A LAN client's flow that passes untranslated (to the server), tracked so
     // that the replies pass the dmz->lan policy.
     uint32_t create_track(const Flow& f, uint32_t now, NatFail* why);
@@ -152,6 +158,9 @@ public:
     void set_counters(Counters* c) { counters_ = c; }
 
     uint32_t active() const { return active_; }
+    // Half-open inbound TCP sessions may take at most this share of the table.
+    uint32_t half_open_limit() const { return params_.capacity / 4 ? params_.capacity / 4 : 1; }
+    uint32_t half_open() const { return class_count_[static_cast<int>(TimeoutClass::tcp_syn_in)]; }
     uint32_t active_by_proto(uint8_t proto) const;
     uint32_t capacity() const { return params_.capacity; }
     bool in_use(uint32_t id) const { return sessions_[id].in_use; }
@@ -188,7 +197,7 @@ private:
     uint32_t free_mapping_ = kNone;
     uint32_t active_ = 0;
     std::array<uint32_t, 4> active_proto_{};  // tcp, udp, icmp, other
-    std::array<uint32_t, kNumTimeoutClasses> head_{}, tail_{};
+    std::array<uint32_t, kNumTimeoutClasses> head_{}, tail_{}, class_count_{};
     std::unique_ptr<PortAllocator> tcp_ports_, udp_ports_, icmp_ids_;
     Counters* counters_ = nullptr;
 };

@@ -120,6 +120,7 @@ Drop fail_drop(NatFail why) {
     case NatFail::client_cap: return Drop::napt_client_cap;
     case NatFail::ports_exhausted: return Drop::napt_ports_exhausted;
     case NatFail::portless_busy: return Drop::napt_portless_busy;
+    case NatFail::half_open_limit: return Drop::napt_half_open_limit;
     default: return Drop::napt_table_full;
     }
 }
@@ -180,6 +181,7 @@ enum class Created : uint8_t { none, created, refused };
 Created create_inbound(Burst& b, Pending& q, const Tables& t, WorkerCtx& w, bool hairpin, uint32_t* id) {
     if (q.kind != FlowKind::ports) return Created::none;
     NatFail why = NatFail::none;
+    const uint8_t tcp_flags = q.flow.proto == kIpProtoTcp ? l4_byte(ip_of(b.m[q.i]), 13) : 0;
     const ForwardEntry* fwd = q.flow.dst == t.addr.wan_ip ? t.forwards.lookup(q.flow.proto, q.flow.dport) : nullptr;
     if (fwd) {
         const uint16_t tport = fwd->target_port(q.flow.dport);
@@ -187,9 +189,9 @@ Created create_inbound(Burst& b, Pending& q, const Tables& t, WorkerCtx& w, bool
             FilterPacket fp{q.flow.proto, q.flow.src, fwd->target, t.addr.wan_ip, tport, q.flow.dport};
             if (!filter_admit(b, q.i, Zone::wan, Zone::lan, fp, t, w, /*with_policy=*/false)) return Created::refused;
         }
-        *id = w.nat->create_forward(q.flow, fwd->target, tport, fwd->id, w.now_s, &why);
+        *id = w.nat->create_forward(q.flow, fwd->target, tport, fwd->id, w.now_s, &why, tcp_flags);
     } else if (t.nat.endpoint_independent_filtering) {
-        *id = w.nat->create_inbound_eif(q.flow, w.now_s, &why);
+        *id = w.nat->create_inbound_eif(q.flow, w.now_s, &why, tcp_flags);
     } else {
         return Created::none;
     }

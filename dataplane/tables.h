@@ -15,6 +15,7 @@
 #include "addresses.h"
 #include "filter.h"
 #include "forwards.h"
+#include "nat.h"
 #include "route.h"
 
 namespace ipshare {
@@ -24,7 +25,7 @@ namespace ipshare {
 struct NatPolicy {
     bool endpoint_independent_filtering = false;
     bool hairpin_source_lan = false;  // `hairpin source lan`: lan-ip instead of wan-ip
-    std::array<uint32_t, 5> timeouts{7440, 240, 300, 60, 300};  // by TimeoutClass
+    ClassTimeouts timeouts{7440, 240, 300, 60, 300, kTcpIncomingSynSeconds};  // by TimeoutClass (nat.h)
 };
 
 struct Tables {

@@ -40,6 +40,7 @@ FLOWS=1024
 MODES=ipshare,testpmd
 CPUS=
 KEEP=
+RING_LOG2=14
 
 usage() { sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit "${1:-0}"; }
 while (($#)); do
@@ -50,6 +51,7 @@ while (($#)); do
     --modes) MODES=$2; shift 2 ;;
     --cpus) CPUS=$2; shift 2 ;;
     --keep) KEEP=$2; shift 2 ;;
+    --ring-log2) RING_LOG2=$2; shift 2 ;;
     -h|--help) usage 0 ;;
     *) echo "bench_e2e: unknown option $1" >&2; usage 2 ;;
   esac
@@ -133,7 +135,7 @@ EOF
 # ---------------------------------------------------------------- processes
 # A trial lasts well under this; every process is bounded by it.
 MAX_LIFE=$((SECONDS_MEASURE + 90))
-MEMIF=socket-abstract=no
+MEMIF="socket-abstract=no,rsize=$RING_LOG2"
 
 declare -A FD OUT PID
 SYNC=0
@@ -143,7 +145,7 @@ start_testpmd() {
   local name=$1; shift
   mkfifo "$W/$name.in"
   OUT[$name]=$W/$name.out
-  timeout -k 5 "$MAX_LIFE" stdbuf -oL -eL dpdk-testpmd --no-huge --no-pci --file-prefix "$PREFIX-$name" "$@" \
+  setsid timeout -k 5 "$MAX_LIFE" stdbuf -oL -eL dpdk-testpmd --no-huge --no-pci --file-prefix "$PREFIX-$name" "$@" \
     <"$W/$name.in" >"${OUT[$name]}" 2>&1 &
   PID[$name]=$!
   STARTED+=("$!")
@@ -213,11 +215,18 @@ ipshare_counters() {  # PID OUTFILE -> key value lines of the newest block
   awk '/^ipshare: counters/ {delete v} /^port / {v["port_" $2 "_rx"]=$4; v["port_" $2 "_tx"]=$6; v["port_" $2 "_dropped"]=$8}
        /^drop / {v["drop_" $2]=$3} /^nat_(created|translated_out|translated_in) / {v[$1]=$2}
        END {for (k in v) print k, v[k]}' "$out"
+  # poll rounds of the worker that found packets / found none (ipsharectl)
+  if [[ -x $IPSHARECTL ]]; then
+    timeout 10 "$IPSHARECTL" --socket "$W/ctl.sock" show workers --json 2>/dev/null | $PY -c '
+import json, sys
+w = json.load(sys.stdin)["workers"]
+print("busy_polls", sum(x["busy_polls"] for x in w)); print("idle_polls", sum(x["idle_polls"] for x in w))' 2>/dev/null
+  fi
 }
 
 HZ=$(getconf CLK_TCK)
 RESULTS=$W/results.tsv
-printf 'run\tmode\tseconds\tgen_tx_pps\tgen_rx_pps\tref_rx_pps\tdut_fwd_pps\tdut_cpu\tgen_cpu\tref_cpu\tns_per_pkt\tdut_drops\n' >"$RESULTS"
+printf 'run\tmode\tseconds\tload1\tgen_tx_pps\tgen_rx_pps\tref_rx_pps\tdut_fwd_pps\tdut_cpu\tgen_cpu\tref_cpu\tns_per_pkt\tdut_notes\n' >"$RESULTS"
 
 trial() {  # RUN MODE
   local run=$1 mode=$2 dut_pid dut_out=$W/dut-$run-$mode.out
@@ -227,7 +236,7 @@ trial() {  # RUN MODE
   local lan_if="role=server,id=0,socket=$W/lan.sock,$MEMIF,mac=$MAC_LAN"
   local wan_if="role=server,id=0,socket=$W/wan.sock,$MEMIF,mac=$MAC_WAN"
   if [[ $mode == ipshare ]]; then
-    timeout -s INT -k 5 "$MAX_LIFE" "$IPSHARE" --lcores "0@$CPU_DUT_MAIN,1@$CPU_DUT_WORKER" --no-huge -m 1024 --no-pci \
+    setsid timeout -s INT -k 5 "$MAX_LIFE" "$IPSHARE" --lcores "0@$CPU_DUT_MAIN,1@$CPU_DUT_WORKER" --no-huge -m 1024 --no-pci \
       --file-prefix "$PREFIX-dut" --vdev "net_memif0,$wan_if" --vdev "net_memif1,$lan_if" --vdev net_null0,no-rx=1 \
       -- --config "$W/ipshare.conf" --socket "$W/ctl.sock" >"$dut_out" 2>&1 &
     STARTED+=("$!")
@@ -269,18 +278,19 @@ trial() {  # RUN MODE
   sleep 2   # warm-up: sessions exist, replies flow
 
   # --- measurement, everything running
-  local t0 t1 g0 g1 r0 r1 d0 d1 c0 c1 cg0 cg1 cr0 cr1
-  [[ $mode == ipshare ]] && ipshare_counters "$dut_pid" "$dut_out" >"$W/dut0"
-  [[ $mode == testpmd ]] && port_stats dut >"$W/dut0"
-  c0=$(worker_ticks "$dut_pid"); cg0=$(worker_ticks "$gen_pid"); cr0=$(worker_ticks "$ref_pid")
-  g0=$(port_stats gen); r0=$(port_stats ref)
+  # Counter snapshots are taken one after the other, in the same order at
+  # both ends, each with its own clock reading; the load average is noted.
+  local t0 t1 g0 g1 r0 r1 c0 c1 cg0 cg1 cr0 cr1 tc0 tc1 load
+  load=$(cut -d' ' -f1 /proc/loadavg)
+  tc0=$(date +%s.%N); c0=$(worker_ticks "$dut_pid"); cg0=$(worker_ticks "$gen_pid"); cr0=$(worker_ticks "$ref_pid")
   t0=$(date +%s.%N)
+  g0=$(port_stats gen); r0=$(port_stats ref)
+  if [[ $mode == ipshare ]]; then ipshare_counters "$dut_pid" "$dut_out" >"$W/dut0"; else port_stats dut >"$W/dut0"; fi
   sleep "$SECONDS_MEASURE"
-  g1=$(port_stats gen); r1=$(port_stats ref)
   t1=$(date +%s.%N)
-  c1=$(worker_ticks "$dut_pid"); cg1=$(worker_ticks "$gen_pid"); cr1=$(worker_ticks "$ref_pid")
-  [[ $mode == ipshare ]] && ipshare_counters "$dut_pid" "$dut_out" >"$W/dut1"
-  [[ $mode == testpmd ]] && port_stats dut >"$W/dut1"
+  g1=$(port_stats gen); r1=$(port_stats ref)
+  if [[ $mode == ipshare ]]; then ipshare_counters "$dut_pid" "$dut_out" >"$W/dut1"; else port_stats dut >"$W/dut1"; fi
+  tc1=$(date +%s.%N); c1=$(worker_ticks "$dut_pid"); cg1=$(worker_ticks "$gen_pid"); cr1=$(worker_ticks "$ref_pid")
 
   # --- stop: traffic first, then the DUT, then the clients
   tp gen stop
@@ -314,11 +324,13 @@ trial() {  # RUN MODE
 
   # --- figures
   $PY - "$run" "$mode" "$t0" "$t1" "$HZ" "$c0" "$c1" "$cg0" "$cg1" "$cr0" "$cr1" "$W/dut0" "$W/dut1" \
-      "$g0" "$g1" "$r0" "$r1" >>"$RESULTS" <<'EOF'
+      "$g0" "$g1" "$r0" "$r1" "$tc0" "$tc1" "$load" >>"$RESULTS" <<'EOF'
 import sys
 run, mode, t0, t1, hz = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
 c0, c1, cg0, cg1, cr0, cr1 = map(int, sys.argv[6:12])
 dut0, dut1 = sys.argv[12], sys.argv[13]
+tc = float(sys.argv[19]) - float(sys.argv[18])  # the CPU-time window
+load = sys.argv[20]
 def ports(text):  # "port rx tx missed" lines -> {port: (rx, tx)}
     d = {}
     for ln in text.splitlines():
@@ -336,15 +348,20 @@ if mode == "ipshare":
     fwd = (b["port_wan_tx"] - a["port_wan_tx"] + b["port_lan_tx"] - a["port_lan_tx"]) / s
     drops = {k[5:]: b[k] - a.get(k, 0) for k in b if k.startswith("drop_") and b[k] - a.get(k, 0)}
     dropstr = ",".join(f"{k}={v}" for k, v in sorted(drops.items())) or "-"
+    if "busy_polls" in a and "busy_polls" in b:
+        busy, idle = b["busy_polls"] - a["busy_polls"], b["idle_polls"] - a["idle_polls"]
+        rx = b["port_lan_rx"] - a["port_lan_rx"] + b["port_wan_rx"] - a["port_wan_rx"]
+        # share of poll rounds that found packets, and packets per such round
+        dropstr += f" busy_polls={100.0 * busy / max(1, busy + idle):.0f}% pkts/busy_poll={rx / max(1, busy):.1f}"
 else:
     a, b = ports(open(dut0).read()), ports(open(dut1).read())
     fwd = sum(b[p][1] - a[p][1] for p in b) / s
     miss = sum(b[p][0] - a[p][0] for p in b) - sum(b[p][1] - a[p][1] for p in b)
     dropstr = f"rx-tx={miss}"
-cpu = (c1 - c0) / hz / s
-ns = (c1 - c0) / hz * 1e9 / (fwd * s) if fwd else 0
-print(f"{run}\t{mode}\t{s:.2f}\t{gen_tx:.0f}\t{gen_rx:.0f}\t{ref_rx:.0f}\t{fwd:.0f}\t{cpu:.2f}\t"
-      f"{(cg1 - cg0) / hz / s:.2f}\t{(cr1 - cr0) / hz / s:.2f}\t{ns:.1f}\t{dropstr}")
+cpu = (c1 - c0) / hz / tc
+ns = cpu * 1e9 / fwd if fwd else 0  # CPU time the DUT's worker got per packet it forwarded
+print(f"{run}\t{mode}\t{s:.2f}\t{load}\t{gen_tx:.0f}\t{gen_rx:.0f}\t{ref_rx:.0f}\t{fwd:.0f}\t{cpu:.2f}\t"
+      f"{(cg1 - cg0) / hz / tc:.2f}\t{(cr1 - cr0) / hz / tc:.2f}\t{ns:.1f}\t{dropstr}")
 EOF
   tail -1 "$RESULTS" >&2
 }
@@ -362,12 +379,15 @@ rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
 modes = sorted({r["mode"] for r in rows}, key=lambda m: m != "ipshare")
 med = lambda xs: statistics.median(xs) if xs else 0
 print(f"\nbench_e2e: {sys.argv[2]} flow(s), 64-byte UDP, medians of {len({r['run'] for r in rows})} run(s)")
-print(f"{'':10} {'round trips/s':>14} {'DUT fwd pps':>12} {'gen->lan pps':>13} {'DUT CPU':>8} {'ns/pkt':>7}")
+print(f"{'':10} {'round trips/s':>14} {'DUT fwd pps':>12} {'gen->lan pps':>13} {'CPU dut':>8} {'gen':>5} {'ref':>5}"
+      f" {'ns/pkt':>7} {'load':>5}")
 for m in modes:
     rs = [r for r in rows if r["mode"] == m]
     f = lambda k: med([float(r[k]) for r in rs])
     print(f"{m:10} {f('gen_rx_pps'):14,.0f} {f('dut_fwd_pps'):12,.0f} {f('gen_tx_pps'):13,.0f} "
-          f"{f('dut_cpu'):8.2f} {f('ns_per_pkt'):7.1f}")
+          f"{f('dut_cpu'):8.2f} {f('gen_cpu'):5.2f} {f('ref_cpu'):5.2f} {f('ns_per_pkt'):7.1f} {f('load1'):5.1f}")
+print("(CPU: share of one CPU each forwarding thread got; ns/pkt: the DUT worker's CPU time per packet it\n"
+      " forwarded, idle polling included; load: the 1-minute load average at the start of the window)")
 if {"ipshare", "testpmd"} <= set(modes):
     by = {}
     for r in rows:

@@ -942,6 +942,20 @@ def test_clients_that_vanish_mid_reply_disturb_nothing(router, services):
                 c.s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
             c.close()
 
+        # a client that sends without reading stalls only itself, and loses nothing
+        slow = CtlConn(router.daemon.socket_path)
+        try:
+            for _ in range(5):
+                slow.send(f"show sessions limit {n} --json\n")
+            time.sleep(0.5)
+            assert session_count(router, *filt) == total  # another client, answered meanwhile
+            for i in range(5):
+                lines = slow.reply(timeout=20)
+                assert lines[0] == "ok", lines[:2]
+                assert len(json.loads("\n".join(lines[1:]))["sessions"]) == min(n, total), f"reply {i}"
+        finally:
+            slow.close()
+
         # the next client is answered, the daemon is alive, traffic flows
         assert session_count(router, *filt) == total
         assert router.daemon.running()
@@ -1014,6 +1028,21 @@ def test_second_daemon_on_the_same_socket_refuses_to_start(router):
 
     p = T.ctl_run(os.path.join(os.path.dirname(path), "nobody-here.sock"), "show", "ports")
     assert p.returncode == 2 and "cannot connect" in p.stderr, (p.returncode, p.stderr)
+
+
+def test_file_that_is_not_a_socket_is_left_alone(router, tmp_path):
+    path = tmp_path / "ipshare.sock"
+    path.write_text("not a socket\n")
+    second = DaemonOnSocket(str(path))
+    try:
+        second.start(wait_ready=False)
+        rc = second.wait_exit(20)
+        err = second.stderr
+    finally:
+        second.stop(timeout=5)
+    assert rc is not None and rc != 0, f"ipshare started over a regular file (exit {rc})"
+    assert f"{path} exists and is not a socket" in err, err
+    assert path.read_text() == "not a socket\n", "the file was changed"
 
 
 def test_socket_left_by_a_dead_daemon_is_taken_over_and_removed_at_exit(router):

@@ -61,6 +61,7 @@
 #include "neighbour.h"
 #include "pipeline_world.h"
 #include "port.h"
+#include "stages.h"
 #include "tables_build.h"
 #include "worker.h"
 

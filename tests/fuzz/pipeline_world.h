@@ -114,7 +114,7 @@ inline L4Sum l4_checksum(const uint8_t* ip, size_t ip_len) {
         if (n < 20) return L4Sum::none;
         return fold(pseudo_sum(ip, kIpProtoTcp, n) + ref_sum(l4, n)) == 0xffff ? L4Sum::ok : L4Sum::bad;
     case kIpProtoUdp:
-        if (n < 8 || ((l4[4] << 8) | l4[5]) != n) return L4Sum::none;
+        if (n < 8 || static_cast<size_t>((l4[4] << 8) | l4[5]) != n) return L4Sum::none;
         if (l4[6] == 0 && l4[7] == 0) return L4Sum::zero;
         return fold(pseudo_sum(ip, kIpProtoUdp, n) + ref_sum(l4, n)) == 0xffff ? L4Sum::ok : L4Sum::bad;
     default:

@@ -297,10 +297,12 @@ TEST(ParseOptions, NopsAndEndAllowed) {
 
 TEST(ParseOptions, LengthZero) {
     expect_drop(udp_with_options({7, 0, 4, 0}), Drop::ip_bad_options);
+    expect_drop(udp_with_options({7, 0, kIpOptNop, kIpOptEnd}), Drop::ip_bad_options);
 }
 
 TEST(ParseOptions, LengthOne) {
-    expect_drop(udp_with_options({7, 1, 4, 0}), Drop::ip_bad_options);
+    // Read as a 1-byte option, the rest would parse as NOPs and End.
+    expect_drop(udp_with_options({7, 1, kIpOptNop, kIpOptEnd}), Drop::ip_bad_options);
 }
 
 TEST(ParseOptions, LengthBeyondOptionSpace) {
