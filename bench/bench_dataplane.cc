@@ -135,6 +135,7 @@ std::unique_ptr<Scenario> g_scenario;
 Scenario* scenario(const std::string& key, const std::function<void(Scenario&)>& build) {
     if (g_scenario && g_scenario->key == key) return g_scenario.get();
     g_scenario.reset();
+    release_micro();  // memory
     auto s = std::make_unique<Scenario>();
     s->key = key;
     const uint64_t t0 = rte_rdtsc();

@@ -129,9 +129,11 @@ int main(int argc, char** argv) {
     benchmark::AddCustomContext("packets_per_repetition", std::to_string(o.packets));
 
     ipshare::bench::register_benchmarks(o);
+    ipshare::bench::register_micro(o);
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
     ipshare::bench::release_scenarios();
+    ipshare::bench::release_micro();
     ipshare::bench::env_cleanup();
     rte_eal_cleanup();
     return 0;

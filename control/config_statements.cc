@@ -2,6 +2,7 @@
 // handler per statement, dispatched by apply_statement. Each handler checks
 // what one statement can check alone; validate_config checks the rest.
 #include <string>
+#include <vector>
 
 #include "config_grammar.h"
 #include "config_parse.h"
@@ -17,35 +18,51 @@ Error check_duplicate(std::string_view name, int first_line, int line) {
     return "duplicate " + quoted(name) + " (first at line " + std::to_string(first_line) + ")";
 }
 
+// The rest of the single-valued statement `name`: one word that `parse`
+// reads into a T, then the end. Only then are the value and its line stored.
+template <typename T, typename V, typename Parse>
+Error set_single(Words& w, std::string_view name, int line, V& value, int& value_line, Parse parse) {
+    std::string_view tok;
+    T v{};
+    if (auto e = check_duplicate(name, value_line, line)) return e;
+    if (auto e = w.take(tok)) return e;
+    if (auto e = parse(tok, v)) return e;
+    if (auto e = w.finish()) return e;
+    value = v;
+    value_line = line;
+    return {};
+}
+
+// A number in lo..hi, named by the words before it (`napt sessions`, `timeout udp`).
+Error set_number(Words& w, int line, uint32_t lo, uint32_t hi, uint32_t& value, int& value_line) {
+    const std::string name = w.consumed();
+    return set_single<uint32_t>(w, name, line, value, value_line, [&](std::string_view tok, uint32_t& v) {
+        return parse_number_token(name, tok, lo, hi, v);
+    });
+}
+
 // ---------------------------------------------------------------- port, lan, wan, server
 
 Error apply_port(Config& cfg, Words& w, int line) {
     std::string_view zone_tok;
-    std::string_view device;
     Zone zone{};
     if (auto e = w.take(zone_tok)) return e;
     if (auto e = parse_zone(zone_tok, zone)) return e;
     const size_t z = size_t(zone);
-    if (auto e = check_duplicate(w.consumed(), cfg.port_line[z], line)) return e;
-    if (auto e = w.take(device)) return e;
-    if (auto e = w.finish()) return e;
-    cfg.port_device[z] = std::string(device);
-    cfg.port_line[z] = line;
-    return {};
+    return set_single<std::string>(w, w.consumed(), line, cfg.port_device[z], cfg.port_line[z],
+                                   [](std::string_view device, std::string& out) {
+                                       out = std::string(device);
+                                       return Error{};
+                                   });
 }
 
 Error apply_lan(Config& cfg, Words& w, int line) {
-    std::string_view tok;
-    Ipv4Prefix lan;
     if (auto e = w.expect("address")) return e;
-    if (auto e = check_duplicate("lan address", cfg.lan_line, line)) return e;
-    if (auto e = w.take(tok)) return e;
-    if (auto e = parse_prefix_token(tok, lan)) return e;
-    if (auto e = check_lan(lan)) return e;
-    if (auto e = w.finish()) return e;
-    cfg.lan = lan;
-    cfg.lan_line = line;
-    return {};
+    return set_single<Ipv4Prefix>(w, "lan address", line, cfg.lan, cfg.lan_line,
+                                  [](std::string_view tok, Ipv4Prefix& lan) {
+                                      if (auto e = parse_prefix_token(tok, lan)) return e;
+                                      return check_lan(lan);
+                                  });
 }
 
 Error apply_wan(Config& cfg, Words& w, int line) {
@@ -70,16 +87,8 @@ Error apply_wan(Config& cfg, Words& w, int line) {
 }
 
 Error apply_server(Config& cfg, Words& w, int line) {
-    std::string_view tok;
-    uint32_t addr = 0;
     if (auto e = w.expect("address")) return e;
-    if (auto e = check_duplicate("server address", cfg.server_line, line)) return e;
-    if (auto e = w.take(tok)) return e;
-    if (auto e = parse_address_token(tok, addr)) return e;
-    if (auto e = w.finish()) return e;
-    cfg.server = addr;
-    cfg.server_line = line;
-    return {};
+    return set_single<uint32_t>(w, "server address", line, cfg.server, cfg.server_line, parse_address_token);
 }
 
 // ---------------------------------------------------------------- napt, timeout
@@ -97,106 +106,73 @@ Error parse_port_range_token(std::string_view tok, PortRange& out) {
     return check_napt_ports(out);
 }
 
-Error apply_napt_ports(Config& cfg, Words& w, int line) {
-    std::string_view tok;
-    PortRange range;
-    if (auto e = check_duplicate("napt ports", cfg.napt_ports_line, line)) return e;
-    if (auto e = w.take(tok)) return e;
-    if (auto e = parse_port_range_token(tok, range)) return e;
-    if (auto e = w.finish()) return e;
-    cfg.napt_ports = range;
-    cfg.napt_ports_line = line;
-    return {};
-}
-
-// `napt sessions N` and `napt ports-per-client N`.
-Error apply_napt_number(Words& w, int line, uint32_t lo, uint32_t hi, uint32_t& value, int& value_line) {
-    const std::string name = w.consumed();
-    std::string_view tok;
-    uint32_t v = 0;
-    if (auto e = check_duplicate(name, value_line, line)) return e;
-    if (auto e = w.take(tok)) return e;
-    if (auto e = parse_number_token(name, tok, lo, hi, v)) return e;
-    if (auto e = w.finish()) return e;
-    value = v;
-    value_line = line;
-    return {};
-}
-
-Error apply_napt_filtering(Config& cfg, Words& w, int line) {
-    std::string_view tok;
-    if (auto e = check_duplicate("napt filtering", cfg.napt_filtering_line, line)) return e;
-    if (auto e = w.take(tok)) return e;
+Error parse_filtering(std::string_view tok, Filtering& out) {
     const size_t i = index_of(kFilteringNames, tok);
     if (i == kFilteringNames.size())
         return "unknown filtering " + quoted(tok) + " (expected endpoint-independent or address-and-port-dependent)";
-    if (auto e = w.finish()) return e;
-    cfg.napt_filtering = Filtering(i);
-    cfg.napt_filtering_line = line;
+    out = Filtering(i);
     return {};
 }
 
 Error apply_napt(Config& cfg, Words& w, int line) {
     std::string_view setting;
     if (auto e = w.take(setting)) return e;
-    if (setting == "ports") return apply_napt_ports(cfg, w, line);
+    if (setting == "ports")
+        return set_single<PortRange>(w, "napt ports", line, cfg.napt_ports, cfg.napt_ports_line,
+                                     parse_port_range_token);
     if (setting == "sessions")
-        return apply_napt_number(w, line, kSessionsMin, kSessionsMax, cfg.napt_sessions, cfg.napt_sessions_line);
+        return set_number(w, line, kSessionsMin, kSessionsMax, cfg.napt_sessions, cfg.napt_sessions_line);
     if (setting == "ports-per-client")
-        return apply_napt_number(w, line, kPortsPerClientMin, kPortsPerClientMax, cfg.napt_ports_per_client,
-                                 cfg.napt_ports_per_client_line);
-    if (setting == "filtering") return apply_napt_filtering(cfg, w, line);
+        return set_number(w, line, kPortsPerClientMin, kPortsPerClientMax, cfg.napt_ports_per_client,
+                          cfg.napt_ports_per_client_line);
+    if (setting == "filtering")
+        return set_single<Filtering>(w, "napt filtering", line, cfg.napt_filtering, cfg.napt_filtering_line,
+                                     parse_filtering);
     return unknown_napt_setting(setting);
 }
 
 Error apply_timeout(Config& cfg, Words& w, int line) {
     std::string_view kind;
-    std::string_view tok;
-    uint32_t v = 0;
     size_t i = 0;
     if (auto e = w.take(kind)) return e;
     if (auto e = find_timeout_kind(kind, i)) return e;
-    const std::string name = w.consumed();
-    if (auto e = check_duplicate(name, cfg.timeout_line[i], line)) return e;
-    if (auto e = w.take(tok)) return e;
-    if (auto e = parse_number_token(name, tok, kTimeoutMin, kTimeoutMax, v)) return e;
-    if (auto e = w.finish()) return e;
-    cfg.timeouts.*kTimeoutKinds[i].field = v;
-    cfg.timeout_line[i] = line;
-    return {};
+    return set_number(w, line, kTimeoutMin, kTimeoutMax, cfg.timeouts.*kTimeoutKinds[i].field, cfg.timeout_line[i]);
 }
 
 // ---------------------------------------------------------------- route, forward, hairpin
 
-Error apply_route(Config& cfg, Words& w, int line) {
-    Route route;
-    route.line = line;
-    if (auto e = parse_route_prefix(w, route)) return e;
-    if (auto e = parse_route_target(w, route)) return e;
-    cfg.routes.push_back(route);
+// A statement that adds to a list (`route`, `forward`): the part that names
+// the item, then the rest; the item keeps its line.
+template <typename T>
+Error append_item(std::vector<T>& items, Words& w, int line, Error (*parse_name)(Words&, T&),
+                  Error (*parse_rest)(Words&, T&)) {
+    T item;
+    item.line = line;
+    if (auto e = parse_name(w, item)) return e;
+    if (auto e = parse_rest(w, item)) return e;
+    items.push_back(item);
     return {};
 }
 
+Error apply_route(Config& cfg, Words& w, int line) {
+    return append_item(cfg.routes, w, line, parse_route_prefix, parse_route_target);
+}
+
 Error apply_forward(Config& cfg, Words& w, int line) {
-    Forward f;
-    f.line = line;
-    if (auto e = parse_forward_ports(w, f)) return e;
-    if (auto e = parse_forward_target(w, f)) return e;
-    cfg.forwards.push_back(f);
+    return append_item(cfg.forwards, w, line, parse_forward_ports, parse_forward_target);
+}
+
+Error parse_hairpin_source(std::string_view tok, HairpinSource& out) {
+    const size_t i = index_of(kHairpinSourceNames, tok);
+    if (i == kHairpinSourceNames.size()) return "unknown hairpin source " + quoted(tok) + " (expected wan or lan)";
+    out = HairpinSource(i);
     return {};
 }
 
 Error apply_hairpin(Config& cfg, Words& w, int line) {
-    std::string_view tok;
     if (auto e = w.expect("source")) return e;
-    if (auto e = check_duplicate("hairpin source", cfg.hairpin_line, line)) return e;
-    if (auto e = w.take(tok)) return e;
-    const size_t i = index_of(kHairpinSourceNames, tok);
-    if (i == kHairpinSourceNames.size()) return "unknown hairpin source " + quoted(tok) + " (expected wan or lan)";
-    if (auto e = w.finish()) return e;
-    cfg.hairpin_source = HairpinSource(i);
-    cfg.hairpin_line = line;
-    return {};
+    return set_single<HairpinSource>(w, "hairpin source", line, cfg.hairpin_source, cfg.hairpin_line,
+                                     parse_hairpin_source);
 }
 
 // ---------------------------------------------------------------- filter
@@ -267,17 +243,13 @@ Error parse_filter_option(Words& w, FilterRule& r, std::array<bool, kFilterOptio
 Error apply_filter_policy(Config& cfg, Words& w, int line) {
     Zone from{};
     Zone to{};
-    std::string_view tok;
-    FilterAction action{};
     if (auto e = parse_policy_zones(w, from, to)) return e;
-    int& policy_line = cfg.policy_line[size_t(from)][size_t(to)];
-    if (auto e = check_duplicate(policy_name(from, to), policy_line, line)) return e;
-    if (auto e = w.take(tok)) return e;
-    if (auto e = parse_filter_action(tok, "", action)) return e;
-    if (auto e = w.finish()) return e;
-    cfg.policies[size_t(from)][size_t(to)] = action;
-    policy_line = line;
-    return {};
+    const size_t f = size_t(from);
+    const size_t t = size_t(to);
+    return set_single<FilterAction>(w, policy_name(from, to), line, cfg.policies[f][t], cfg.policy_line[f][t],
+                                    [](std::string_view tok, FilterAction& action) {
+                                        return parse_filter_action(tok, "", action);
+                                    });
 }
 
 Error apply_filter(Config& cfg, Words& w, int line) {

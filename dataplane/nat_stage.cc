@@ -328,6 +328,7 @@ unsigned outside_port_owner(uint8_t proto, uint16_t port, const Tables& t, const
 unsigned owner_of(const Pending& p, const Ipv4Hdr* ip, uint16_t len, const Tables& t, const WorkerCtx& w) {
     const unsigned n = w.nworkers;
     const Flow& f = p.flow;
+    if (p.kind == FlowKind::fragment) return kAnyWorker;  // no ports: its verdict is where it lands (frag.h)
     Flow in;
     const bool error = p.kind == FlowKind::icmp_error;
     if (error && !icmp_error_inner_flow(ip, len, &in)) return kAnyWorker;

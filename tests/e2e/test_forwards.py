@@ -390,7 +390,11 @@ def test_removing_a_forward_while_a_udp_stream_runs(router):
     missing = sorted(settled - got[T.SERVER])
     assert not missing, (
         f"{len(missing)} of {len(settled)} datagrams after the removal missed the server: {missing[:10]}")
-    assert not (got[T.CLIENT2] & phase_removed), "while no forward existed, datagrams reached client2"
+    early_c2 = sorted(got[T.CLIENT2] & phase_removed)
+    assert not early_c2, (
+        f"while no forward existed, datagrams reached client2: seqs {early_c2[:10]} sent "
+        f"{[round(sends[q] - t_readding, 3) for q in early_c2[:10]]} s before the re-add command started "
+        f"(it returned {t_readded - t_readding:.3f} s later)")
     # After the re-add: client2, never client1 (the old session must not steer it).
     settled = sent_between(t_readded + 0.1, last_t - 0.05)
     missing = sorted(settled - got[T.CLIENT2])

@@ -54,6 +54,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include "config_parse.h"
 #include "frag.h"
 #include "nat.h"
@@ -426,9 +428,13 @@ using namespace ipshare;
 using namespace ipshare::fuzz;
 
 extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
-    std::vector<const char*> eal = {"fuzz_pipeline", "--no-huge",    "-m",          "512",
-                                    "--no-pci",      "--in-memory", "--no-shconf", "--no-telemetry",
-                                    "--log-level=error", "-l",      "0"};
+    // --in-memory is what we mean, but the EAL refuses it with --no-huge
+    // ("legacy memory"): --no-shconf and a file prefix of our own instead,
+    // so that no running ipshare (nor another fuzzer) is ever met.
+    const std::string prefix = "--file-prefix=fuzz_pipeline_" + std::to_string(getpid());
+    std::vector<const char*> eal = {"fuzz_pipeline", "--no-huge",     "-m",      "512",
+                                    "--no-pci",      "--no-shconf",   "--no-telemetry",
+                                    prefix.c_str(),  "--log-level=error", "-l", "0"};
     if (rte_eal_init(static_cast<int>(eal.size()), const_cast<char**>(eal.data())) < 0)
         die(std::string("rte_eal_init: ") + rte_strerror(rte_errno));
     R = new Router();
