@@ -15,8 +15,10 @@
 //   ttl        forwarded: TTL one less than received; originated: 64
 //   l4-checksum a right TCP/UDP/ICMP checksum stays right (and UDP's "none" stays none)
 //   wan-source every IPv4 frame leaving wan is from wan-ip
-//   wan-lan-address no LAN address (LAN subnet or a route to lan) in a frame or
-//              ARP leaving wan, nor in the datagram an ICMP error quotes
+//   wan-lan-address no LAN address (LAN subnet or a route to lan) in a frame
+//              leaving wan, nor in the datagram an ICMP error quotes (unless
+//              the server sent it: dmz -> wan is forwarded unchanged)
+//   wan-lan-arp nor in an ARP frame leaving wan
 //   wan-to-lan nothing from wan reaches lan but what a session or forward translated
 //   dmz-to-lan nothing from the server reaches lan but replies to tracked LAN flows
 //   originated what the router sends itself (ARP reply, ICMP, RST) is one
@@ -32,7 +34,7 @@
 // With ASan, the bytes of the input buffer beyond the datagram (past the IPv4
 // total length, or past the frame) are poisoned: the router reading anything
 // that is not part of the packet is reported even though mbufs live in DPDK
-// memory that ASan does not otherwise watch.
+// memory that ASan does not otherwise watch (IPSHARE_FUZZ_SKIP=poison: not).
 #include <rte_bus_vdev.h>
 #include <rte_eal.h>
 #include <rte_eth_ring.h>
@@ -115,12 +117,12 @@ Router* R = nullptr;
     std::exit(1);
 }
 
-std::unique_ptr<Tables> tables_from(const std::string& text) {
+std::unique_ptr<Tables> tables_from(const std::string& text, uint64_t generation) {
     Config c;
     if (auto err = parse_config(text, "fuzz.conf", c)) die(err->str());
     ForwardIds ids;
     std::string err;
-    auto t = build_tables(c, 1, ids, &err);
+    auto t = build_tables(c, generation, ids, &err);  // the generation names the route table
     if (!t) die("build_tables: " + err);
     return t;
 }
@@ -321,7 +323,7 @@ void check(const Checker& c, const CounterTotals& before, const CounterTotals& a
                          std::memcmp(a + 18, f.data(), 6) == 0,
                      "originated", which + ": malformed ARP reply");
             if (o.zone == Zone::wan)
-                c.expect(!c.lan_address(rd32(a + 14)) && !c.lan_address(rd32(a + 24)), "wan-lan-address",
+                c.expect(!c.lan_address(rd32(a + 14)) && !c.lan_address(rd32(a + 24)), "wan-lan-arp",
                          which + ": ARP with a LAN address");
             continue;
         }
@@ -419,6 +421,43 @@ void check(const Checker& c, const CounterTotals& before, const CounterTotals& a
     }
 }
 
+// Unless bit 7 of byte 0 is set, the checksums a mutation broke are made
+// right again, so that the fuzzer gets past the checks: the IPv4 header's,
+// and the transport checksum of a whole datagram (TCP, UDP unless it has
+// none, ICMP).
+void fix_checksums(Bytes& f) {
+    if (f.size() < 34 || rd16(f.data() + 12) != kEtherTypeIpv4) return;
+    uint8_t* ip = f.data() + 14;
+    const size_t hl = (ip[0] & 15u) * 4u;
+    if (hl < 20 || 14 + hl > f.size()) return;
+    ip[10] = ip[11] = 0;
+    const uint16_t c = ref_checksum(ip, hl);
+    ip[10] = static_cast<uint8_t>(c >> 8);
+    ip[11] = static_cast<uint8_t>(c);
+    const size_t len = rd16(ip + 2);
+    if (len < hl || 14 + len > f.size() || (rd16(ip + 6) & 0x3fff)) return;
+    uint8_t* l4 = ip + hl;
+    const size_t n = len - hl;
+    size_t at = 0;
+    uint32_t sum = 0;
+    switch (ip[9]) {
+    case kIpProtoIcmp: at = 2; break;
+    case kIpProtoTcp: at = 16; sum = pseudo_sum(ip, kIpProtoTcp, n); break;
+    case kIpProtoUdp:
+        if (n < 8 || (l4[6] == 0 && l4[7] == 0)) return;
+        at = 6;
+        sum = pseudo_sum(ip, kIpProtoUdp, n);
+        break;
+    default: return;
+    }
+    if (n < at + 2) return;
+    l4[at] = l4[at + 1] = 0;
+    uint16_t x = static_cast<uint16_t>(~fold(sum + ref_sum(l4, n)));
+    if (x == 0 && ip[9] == kIpProtoUdp) x = 0xffff;
+    l4[at] = static_cast<uint8_t>(x >> 8);
+    l4[at + 1] = static_cast<uint8_t>(x);
+}
+
 unsigned pools_avail() { return rte_mempool_avail_count(R->pool) + rte_mempool_avail_count(R->indirect); }
 
 }  // namespace
@@ -454,8 +493,8 @@ extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
     if (!R->pool || !R->indirect) die("mbuf pools");
     for (Zone z : kAllZones) make_port(z);
 
-    R->tables[0] = tables_from(kBaseConfig);
-    R->tables[1] = tables_from(std::string(kBaseConfig) + kVariantConfig);
+    R->tables[0] = tables_from(kBaseConfig, 1);
+    R->tables[1] = tables_from(std::string(kBaseConfig) + kVariantConfig, 2);
     R->published.store(R->tables[0].get());
 
     const size_t qsz = rte_rcu_qsbr_get_memsize(1);
@@ -521,16 +560,20 @@ extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size < 1) return 0;
-    const Zone in = static_cast<Zone>(data[0] % 3);
-    const int variant = (data[0] / 3) % kVariants;
+    const uint8_t sel = data[0] & 0x7f;
+    const Zone in = static_cast<Zone>(sel % 3);
+    const int variant = (sel / 3) % kVariants;
     const Tables& t = *R->tables[variant];
     reset(t);
+
+    Bytes input(data + 1, data + size);
+    if (!(data[0] & 0x80)) fix_checksums(input);
 
     const unsigned avail_before = pools_avail();
     CounterTotals before;
     before.add(R->counters);
 
-    rte_mbuf* m = mbuf_of(data + 1, size - 1);
+    rte_mbuf* m = mbuf_of(input.data(), input.size());
     if (!m) die("no mbuf for the input");
     const Bytes frame(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_mtod(m, const uint8_t*) + m->data_len);
     // Poison what is not the packet: past the frame, or past the IPv4 datagram.
@@ -540,7 +583,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (frame.size() >= 18 && rd16(frame.data() + 12) == kEtherTypeIpv4)
         keep = std::min<size_t>(keep, 14 + std::max<size_t>(rd16(frame.data() + 16), 20));
     uint8_t* end = rte_pktmbuf_mtod(m, uint8_t*) + keep;
-    ASAN_POISON_MEMORY_REGION(end, static_cast<uint8_t*>(buf) + buf_len - end);
+    if (!R->skip.count("poison")) ASAN_POISON_MEMORY_REGION(end, static_cast<uint8_t*>(buf) + buf_len - end);
 
     run(in, t, m);
     // Fragments still waiting for their first one are given up as the worker

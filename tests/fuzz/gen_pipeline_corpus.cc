@@ -270,6 +270,12 @@ int main(int argc, char** argv) {
     // Variant 1 (endpoint-independent filtering, hairpin source lan).
     add("v1_wan_udp_other_remote", kWan + 3, udp_to(wan, kGatewayMac, kWanHost, kWanIp, 999, kUdpClientPort));
     add("v1_lan_hairpin_forward", kLan + 3, tcp_frame(lan, kClient1Mac, kClient1, kWanIp, 45001, 8080, kTcpSyn));
+    add("v1_wan_telnet_reject", kWan + 3, tcp_frame(wan, kGatewayMac, kInternetHost, kWanIp, 50001, 23, kTcpSyn));
+    add("v1_wan_tftp_reject", kWan + 3, udp_to(wan, kGatewayMac, kInternetHost, kWanIp, 50001, 69));
+    add("v1_dmz_smtp_reject", kDmz + 3, tcp_frame(dmz, kServerMac, kWanIp, kInternetHost, 50002, 25, kTcpSyn));
+    add("v1_dmz_new_to_lan_reject", kDmz + 3, tcp_frame(dmz, kServerMac, kWanIp, kClient1, 5555, 22, kTcpSyn));
+    add("v1_dmz_reply_tracked", kDmz + 3,
+        tcp_frame(dmz, kServerMac, kWanIp, kClient1, 22, kTrackClientPort, kTcpSyn | kTcpAck));
 
     int written = 0;
     for (const Seed& s : seeds) {

@@ -4,8 +4,10 @@
 // port MACs, the neighbours known in advance, and the legitimate packets that
 // open NAT sessions before each input. Pure: no DPDK.
 //
-// Input format of fuzz_pipeline: byte 0 chooses the ingress port (byte % 3:
-// wan, lan, dmz) and the configuration variant ((byte / 3) % 2: 0 the base
+// Input format of fuzz_pipeline: byte 0 chooses the ingress port ((byte &
+// 0x7f) % 3: wan, lan, dmz), whether the harness leaves the checksums as they
+// are (bit 7 set) or makes them right, and the configuration variant
+// (((byte & 0x7f) / 3) % 2: 0 the base
 // configuration, 1 with `napt filtering endpoint-independent` and `hairpin
 // source lan`); the rest is one Ethernet frame.
 #pragma once
@@ -36,7 +38,11 @@ inline const char* const kBaseConfig =
 
 inline const char* const kVariantConfig =
     "napt filtering endpoint-independent\n"
-    "hairpin source lan\n";
+    "hairpin source lan\n"
+    "filter reject from wan to dmz proto tcp port 23\n"
+    "filter reject from wan to dmz proto udp port 69\n"
+    "filter reject from dmz to wan proto tcp port 25\n"
+    "filter policy from dmz to lan reject\n";
 
 inline constexpr int kVariants = 2;
 

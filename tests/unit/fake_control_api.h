@@ -54,19 +54,16 @@ public:
             {"lan", addr("192.168.1.12"), "-", "incomplete", 0},
             {"dmz", addr("203.0.113.10"), "02:00:00:00:03:10", "reachable", 1},
         };
-        SessionRow s;
-        s = {"tcp", "napt", addr("192.168.1.11"), 40000, addr("203.0.113.10"), 61001, addr("198.51.100.20"), 80,
-             "established", 2, 7438, 15, 13, 0};
-        session_rows.push_back(s);
-        s = {"udp", "napt", addr("192.168.1.12"), 5353, addr("203.0.113.10"), 61002, addr("198.51.100.20"), 53,
-             "active", 10, 290, 1, 1, 1};
-        session_rows.push_back(s);
-        s = {"icmp", "napt", addr("192.168.1.11"), 7, addr("203.0.113.10"), 61003, addr("198.51.100.20"), 0,
-             "active", 1, 59, 4, 4, 0};
-        session_rows.push_back(s);
-        s = {"tcp", "forward", addr("192.168.1.11"), 22, addr("203.0.113.10"), 2222, addr("198.51.100.20"), 51234,
-             "established", 30, 7410, 210, 250, 1};
-        session_rows.push_back(s);
+        session_rows = {
+            {"tcp", "napt", addr("192.168.1.11"), 40000, addr("203.0.113.10"), 61001, addr("198.51.100.20"), 80,
+             "established", 2, 7438, 15, 13, 0},
+            {"udp", "napt", addr("192.168.1.12"), 5353, addr("203.0.113.10"), 61002, addr("198.51.100.20"), 53,
+             "active", 10, 290, 1, 1, 1},
+            {"icmp", "napt", addr("192.168.1.11"), 7, addr("203.0.113.10"), 61003, addr("198.51.100.20"), 0,
+             "active", 1, 59, 4, 4, 0},
+            {"tcp", "forward", addr("192.168.1.11"), 22, addr("203.0.113.10"), 2222, addr("198.51.100.20"), 51234,
+             "established", 30, 7410, 210, 250, 1},
+        };
         forward_rows = {{"forward tcp 2222 to 192.168.1.11 port 22", 1},
                         {"forward udp 60000-60009 to 192.168.1.12", 0}};
         filter_rows = {{"filter policy from wan to lan deny", 40, 2400},
