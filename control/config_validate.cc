@@ -273,8 +273,9 @@ MaybeIssue check_forwards(const Config& cfg) {
         for (size_t j = 0; j < i; ++j) {
             const Forward& o = cfg.forwards[j];
             if ((o.protos & f.protos) == 0 || !o.ports.overlaps(f.ports)) continue;
-            return Issue{f.line, forward_name(f) + " overlaps " + forward_name(o) + " (line " +
-                                     std::to_string(o.line) + ")"};
+            // A statement given at run time (the CLI) has no line to name.
+            const std::string where = o.line ? " (line " + std::to_string(o.line) + ")" : "";
+            return Issue{f.line, forward_name(f) + " overlaps " + forward_name(o) + where};
         }
     }
     return {};

@@ -74,6 +74,7 @@ private:
                          std::vector<unsigned>* owners = nullptr);
     void end_capture();
     uint32_t now_seconds() const;
+    uint64_t now_ns(uint64_t tsc) const;
 
     Config cfg_;
     std::array<uint16_t, kNumZones> port_ids_;

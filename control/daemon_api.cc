@@ -74,6 +74,12 @@ std::optional<std::string> needs_restart(const Config& a, const Config& b) {
 
 uint32_t Daemon::now_seconds() const { return static_cast<uint32_t>((rte_rdtsc() - start_tsc_) / hz_); }
 
+// Nanoseconds since start, without overflowing the 64-bit product.
+uint64_t Daemon::now_ns(uint64_t tsc) const {
+    const uint64_t d = tsc - start_tsc_;
+    return d / hz_ * 1000000000ull + d % hz_ * 1000000000ull / hz_;
+}
+
 uint64_t Daemon::ask_workers(Mailbox::Op op, const SessionQuery& q, size_t limit, std::vector<Session>* out,
                              std::vector<unsigned>* owners) {
     if (!launched_) return 0;
@@ -313,8 +319,7 @@ Outcome Daemon::capture(const CaptureRequest& r) {
     if (zone < 0) return Outcome{false, "unknown port '" + r.zone + "' (expected wan, lan or dmz)"};
     if (r.count == 0 && r.seconds == 0) return Outcome{false, "give count N or seconds S"};
     std::string err;
-    const uint64_t now_ns = (rte_rdtsc() - start_tsc_) * 1000000000ull / hz_;
-    if (!capture_.open(r, now_ns, &err)) return Outcome{false, err};
+    if (!capture_.open(r, now_ns(rte_rdtsc()), &err)) return Outcome{false, err};
     capture_rings_[zone].store(capture_.ring(), std::memory_order_release);
     return Outcome{true, "capturing on " + r.zone + " to " + r.file};
 }
@@ -328,7 +333,7 @@ void Daemon::end_capture() {
 }
 
 void Daemon::housekeeping(uint64_t now) {
-    if (capture_.active() && capture_.poll((now - start_tsc_) * 1000000000ull / hz_)) end_capture();
+    if (capture_.active() && capture_.poll(now_ns(now))) end_capture();
     if (now - sample_tsc_ < hz_) return;
     const double secs = double(now - sample_tsc_) / double(hz_);
     sample_tsc_ = now;

@@ -264,7 +264,20 @@ void on_nat_in(Burst& b, Pending& p, uint32_t id, const Tables& t, WorkerCtx& w)
     translate_in(b, p, id, t, w);
 }
 
+// Whether a LAN packet to wan-ip:port still has somewhere to hairpin to.
+bool hairpin_target(const Pending& p, const Tables& t, const WorkerCtx& w) {
+    return p.kind == FlowKind::ports &&
+           (t.forwards.lookup(p.flow.proto, p.flow.dport) || w.nat->port_mapped(p.flow.proto, p.flow.dport));
+}
+
 void on_hairpin(Burst& b, Pending& p, uint32_t id, const Tables& t, WorkerCtx& w) {
+    // A client's hairpin session outlives nothing it pointed at: when the
+    // forward or the mapping is gone, the flow goes to the server again.
+    if (id != kNone && w.nat->at(id).kind == SessionKind::napt && p.kind == FlowKind::ports &&
+        p.flow.dst == t.addr.wan_ip && !hairpin_target(p, t, w)) {
+        w.nat->remove(id, w.now_s);
+        id = kNone;
+    }
     if (id != kNone && w.nat->at(id).kind == SessionKind::track) {
         const Ipv4Hdr* ip = ip_of(b.m[p.i]);
         w.nat->touch(id, w.now_s);
@@ -273,10 +286,8 @@ void on_hairpin(Burst& b, Pending& p, uint32_t id, const Tables& t, WorkerCtx& w
     }
     if (id == kNone) {
         if (p.flow.dst == t.addr.lan_ip) return b.set_drop(p.i, Drop::to_router_unhandled);
-        const ForwardEntry* fwd =
-            p.kind == FlowKind::ports ? t.forwards.lookup(p.flow.proto, p.flow.dport) : nullptr;
-        const bool mapped = p.kind == FlowKind::ports && w.nat->port_mapped(p.flow.proto, p.flow.dport);
-        if (!fwd && !mapped) return pass_to_server(b, p, t, w);
+        if (!hairpin_target(p, t, w)) return pass_to_server(b, p, t, w);
+        const ForwardEntry* fwd = t.forwards.lookup(p.flow.proto, p.flow.dport);
         const uint32_t outside = fwd && t.nat.hairpin_source_lan ? t.addr.lan_ip : t.addr.wan_ip;
         NatFail why;
         id = w.nat->create_outbound(p.flow, outside, w.now_s, &why);

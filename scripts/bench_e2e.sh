@@ -23,12 +23,26 @@
 #    requests (ipshare's who-has 203.0.113.1) with its own MAC, and switches
 #    to 5tswap once the gateway is resolved.
 #
+# Scheduling: each DPDK process runs in a session of its own (setsid), so
+# that the kernel's autogroup scheduling gives the three busy-polling
+# threads comparable shares on a shared machine; memif rings have 16384
+# descriptors, so that traffic survives the gaps while a thread waits for
+# its CPU. Each thread's CPU share is measured and reported.
+#
 # Usage: sudo scripts/bench_e2e.sh [--runs N] [--seconds S] [--flows N]
 #            [--modes ipshare,testpmd] [--cpus DUT_MAIN,DUT_WORKER,GEN,REF]
-#            [--keep DIR]
+#            [--ring-log2 N] [--keep DIR]
+#   --runs 5        trials of each mode, alternating
+#   --seconds 10    measurement window of a trial
+#   --flows 1024    distinct UDP flows (1..4000)
+#   --cpus          CPUs of the DUT's main and worker lcores, the generator
+#                   and the reflector (default 0,1,0,0; 0,1,2,3 with 4 CPUs)
+#   --ring-log2 14  memif ring size (log2)
+#   --keep DIR      copy every process's output and the table into DIR
 # BUILD_DIR (default build) chooses the build. Needs root (DPDK run
 # directory), dpdk-testpmd, /usr/bin/python3 with scapy. Nothing leaves the
-# machine: memif sockets live in a temporary directory removed at exit.
+# machine: memif sockets live in a temporary directory removed at exit, no
+# process uses hugepages, and every process is bounded by `timeout`.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 BUILD_DIR=${BUILD_DIR:-build}
@@ -134,7 +148,7 @@ EOF
 
 # ---------------------------------------------------------------- processes
 # A trial lasts well under this; every process is bounded by it.
-MAX_LIFE=$((SECONDS_MEASURE + 90))
+MAX_LIFE=$((SECONDS_MEASURE + 240))
 MEMIF="socket-abstract=no,rsize=$RING_LOG2"
 
 declare -A FD OUT PID

@@ -40,6 +40,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.dont_write_bytecode = True  # leave no __pycache__ in the test directory
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
 import topology as T  # noqa: E402
 
@@ -100,21 +101,27 @@ def cpu_busy():
     return sum(v) - idle, sum(v)
 
 
-def run_udp(seconds):
+def run_udp(seconds, daemon=None):
     tx0 = T.link_stats(T.CLIENT1, T.HOST_IF)["tx"]
     rx0 = T.link_stats(T.INET, T.HOST_IF)["rx"]
+    # where frames are lost: the router's lan veth end counts every frame
+    # the kernel delivered to it, ipshare counts what it read from it
+    lan0 = T.link_stats(T.ROUTER, T.R_LAN)["rx"]
+    c0 = daemon.counters() if daemon else None
     t0 = time.monotonic()
     d = iperf3(["-u", "-b", "0", "-l", "18"], seconds)
     t1 = time.monotonic()
     tx1 = T.link_stats(T.CLIENT1, T.HOST_IF)["tx"]
     rx1 = T.link_stats(T.INET, T.HOST_IF)["rx"]
+    lan1 = T.link_stats(T.ROUTER, T.R_LAN)["rx"]
+    c1 = daemon.counters() if daemon else None
     s = d["end"]["sum"]
     # Frames counted by the kernel on client1's and inet's interfaces (the
     # iperf3 control connection adds a few dozen): what the router and the
     # gateway delivered, whether or not iperf3's server kept up with them.
     sent, received = tx1 - tx0, rx1 - rx0
     secs = s["seconds"]
-    return {
+    out = {
         "seconds": secs,
         "sent_pps": sent / secs,
         "received_pps": received / secs,
@@ -124,7 +131,15 @@ def run_udp(seconds):
         "iperf_sent": s["packets"],
         "iperf_loss_percent": s["lost_percent"],  # at the receiving socket
         "wall": t1 - t0,
+        "router_lan_rx": lan1 - lan0,
     }
+    if daemon:
+        out["ipshare_lan_rx"] = c1.ports["lan"]["rx"] - c0.ports["lan"]["rx"]
+        out["ipshare_wan_tx"] = c1.ports["wan"]["tx"] - c0.ports["wan"]["tx"]
+        # frames the kernel delivered to lan0 that ipshare never read: the
+        # af_packet receive ring overflowed while the worker was off its CPU
+        out["af_packet_ring_drops"] = out["router_lan_rx"] - out["ipshare_lan_rx"]
+    return out
 
 
 def run_tcp(seconds, reverse):
@@ -154,7 +169,7 @@ def trial(router, tests, seconds):
         for t in tests:
             b0 = cpu_busy()
             if t == "udp":
-                res[t] = run_udp(seconds)
+                res[t] = run_udp(seconds, daemon)
             else:
                 res[t] = run_tcp(seconds, reverse=(t == "tcp-down"))
             b1 = cpu_busy()
@@ -256,6 +271,11 @@ def main():
                     ratios.append(i[0] / k[0])
             print(f"ipshare / kernel, {test} {key}: per run {' '.join(f'{x:.2f}' for x in ratios)}; "
                   f"median {median(ratios):.2f}")
+    ring = [t["udp"]["af_packet_ring_drops"] / max(1, t["udp"]["frames_sent"]) for t in trials
+            if t["router"] == "ipshare" and "udp" in t and "af_packet_ring_drops" in t["udp"]]
+    if ring:
+        print("UDP frames lost in ipshare's af_packet receive ring (lan0), share of frames sent: "
+              + " ".join(f"{100 * x:.1f}%" for x in ring))
     drops = [t.get("ipshare_drops") for t in trials if t["router"] == "ipshare"]
     if any(drops):
         print("ipshare drops (cumulative per trial):", "; ".join(json.dumps(d) for d in drops))

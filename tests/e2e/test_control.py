@@ -530,8 +530,6 @@ def test_forward_added_and_removed_at_run_time(router, services):
         f"removing a forward that is not there: exit {p.returncode}\n{p.stdout}{p.stderr}")
 
 
-@pytest.mark.xfail(strict=True, reason="an overlapping forward given on the CLI is refused with "
-                   "'forward tcp 2222 overlaps forward tcp 2222 (line 0)': a run-time statement has no line")
 def test_overlapping_forward_error_names_no_line_zero(router):
     router.ctl("forward", "tcp", "2225", "to", T.CLIENT1_IP)
     try:
@@ -687,8 +685,11 @@ def test_fifty_reloads_disturb_neither_tcp_streams_nor_pings(router, config_file
         lan_echo.stop()
     gens = [int(re.search(r"generation (\d+)", p.stdout).group(1)) for p in replies]
     assert gens == list(range(gens[0], gens[0] + 50)), f"table generations {gens}"
+    # for a failure: where packets were lost (a starved worker shows as nic_missed)
+    why = (f"\nshow drops nonzero:\n{router.ctl('show', 'drops', 'nonzero')}"
+           f"nic_missed: { {z: p['nic_missed'] for z, p in ports_by_zone(router).items()} }")
     for name, res in results.items():
-        assert res["error"] is None, f"the {name} TCP stream broke during the reloads: {res}"
+        assert res["error"] is None, f"the {name} TCP stream broke during the reloads: {res}{why}"
         assert res["match"], f"the echo of the {name} stream differs from what was sent"
         assert res["sent"] == res["received"] and res["sent"] > 100000, (name, res)
     assert fw.get(fwd_stmt) == 1, f"the forwarded stream's session is not counted after the reloads: {fw}"
@@ -705,7 +706,7 @@ def test_fifty_reloads_disturb_neither_tcp_streams_nor_pings(router, config_file
     assert pings, "no ping ran"
     bad = [p.stdout for p in pings if p.returncode != 0 or " 50 received" not in p.stdout
            or " 0% packet loss" not in p.stdout]
-    assert not bad, f"{len(bad)} of {len(pings)} runs of 50 pings lost packets during the reloads:\n{bad[0]}"
+    assert not bad, f"{len(bad)} of {len(pings)} runs of 50 pings lost packets during the reloads:\n{bad[0]}{why}"
 
 
 # ------------------------------------------------------------------ capture
@@ -751,11 +752,6 @@ def test_capture_writes_a_pcap_tcpdump_reads(router):
 CAPTURE_SECONDS = 20  # longer than 2^64 / 10^9 TSC cycles at any clock above 0.93 GHz
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "capture ... seconds S never ends once S exceeds 2^64/10^9 TSC cycles (7.4 s at 2.5 GHz): "
-    "(rte_rdtsc() - start_tsc_) * 1000000000ull overflows in Daemon::capture() and Daemon::housekeeping() "
-    "(control/daemon_api.cc), so the nanosecond clock wraps before the deadline; shorter captures hang "
-    "too when started in the last S seconds of a wrap period"))
 def test_capture_for_some_seconds_ends_by_itself(router):
     d = tempfile.mkdtemp(prefix="ipsh-e2e-cap-")
     try:

@@ -23,6 +23,7 @@
 //   dmz-to-lan nothing from the server reaches lan but replies to tracked LAN flows
 //   originated what the router sends itself (ARP reply, ICMP, RST) is one
 //              frame, well formed, from the right address
+//   echo-reply-checksum  the ICMP checksum of an echo reply from lan-ip
 //   accounted  an IPv4 frame leaves, waits, or is counted as a drop
 //   learn      ARP learning only of on-link senders of the ingress port
 //   leak       every mbuf is back in its pool (frames waiting for ARP or for
@@ -349,7 +350,8 @@ void check(const Checker& c, const CounterTotals& before, const CounterTotals& a
             if (ip[9] == kIpProtoIcmp) {
                 const uint32_t own = o.zone == Zone::wan ? c.t.addr.wan_ip : c.t.addr.lan_ip;
                 c.expect(src == own, "originated", which + ": ICMP from " + dotted(src));
-                c.expect(ref_verify(ip + hl, ip_len - hl), "originated", which + ": ICMP checksum wrong");
+                c.expect(ref_verify(ip + hl, ip_len - hl), ip[hl] == kIcmpEchoReply ? "echo-reply-checksum" : "originated",
+                         which + ": ICMP checksum wrong");
                 c.expect(in_ipv4 && dst == rd32(in.data() + 14 + 12), "originated",
                          which + ": ICMP not sent back to the sender");
             } else {
@@ -468,14 +470,16 @@ using namespace ipshare::fuzz;
 
 extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
     // --in-memory is what we mean, but the EAL refuses it with --no-huge
-    // ("legacy memory"): --no-shconf and a file prefix of our own instead,
-    // so that no running ipshare (nor another fuzzer) is ever met.
-    const std::string prefix = "--file-prefix=fuzz_pipeline_" + std::to_string(getpid());
-    std::vector<const char*> eal = {"fuzz_pipeline", "--no-huge",     "-m",      "512",
-                                    "--no-pci",      "--no-shconf",   "--no-telemetry",
-                                    prefix.c_str(),  "--log-level=error", "-l", "0"};
+    // ("legacy memory"): --no-shconf (no shared files, no multi-process
+    // socket) and a file prefix of our own instead, so that no running
+    // ipshare is ever met. Fuzzers running side by side share nothing but
+    // the (empty) runtime directory, removed at exit.
+    std::vector<const char*> eal = {"fuzz_pipeline",       "--no-huge",         "-m",  "512",
+                                    "--no-pci",            "--no-shconf",       "--no-telemetry",
+                                    "--file-prefix=fuzz_pipeline", "--log-level=error", "-l",  "0"};
     if (rte_eal_init(static_cast<int>(eal.size()), const_cast<char**>(eal.data())) < 0)
         die(std::string("rte_eal_init: ") + rte_strerror(rte_errno));
+    std::atexit([] { rmdir(rte_eal_get_runtime_dir()); });
     R = new Router();
     if (const char* s = std::getenv("IPSHARE_FUZZ_SKIP")) {
         std::string all = s;
