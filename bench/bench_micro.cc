@@ -2,9 +2,13 @@
 // stage's cycles go (this machine's perf has no hardware counters):
 //
 //   micro/neigh_lookup_bulk     NeighbourTable::lookup_bulk of 32 keys (rte_hash, lock-free readers)
-//   micro/nat_lookup_bulk/N     Nat::lookup_bulk of 32 keys among N sessions (random keys)
+//   micro/nat_lookup_bulk/N     Nat::lookup_bulk of 32 keys among N sessions (random keys;
+//                               the table holds max(N, 1M))
 //   micro/route_lookup          RouteTable::lookup (rte_lpm), one address
 //   micro/parse_frame           parse_frame of a 60-byte UDP frame (IPv4 header checksum)
+//   micro/memory_latency/KB:N   one dependent load at a random cache line of an N KB
+//                               block of DPDK memory (rte_malloc): what a cache or TLB
+//                               miss costs on this machine
 //
 // Counter: cycles_per_key (TSC cycles per lookup, or per frame).
 #include <benchmark/benchmark.h>
@@ -15,6 +19,7 @@
 #include <vector>
 
 #include <rte_cycles.h>
+#include <rte_malloc.h>
 
 #include "bench_registry.h"
 #include "harness.h"
@@ -163,6 +168,35 @@ void parse(benchmark::State& st) {
     report(st, cycles, n);
 }
 
+// A random cyclic chain through the cache lines of `bytes` of rte_malloc'd memory.
+void memory_latency(benchmark::State& st, size_t kb) {
+    const size_t lines = kb * 1024 / 64;
+    auto* mem = static_cast<uint64_t*>(rte_malloc("bench_chase", lines * 64, 64));
+    if (!mem) {
+        st.SkipWithError("rte_malloc");
+        for (auto _ : st) {
+        }
+        return;
+    }
+    std::vector<uint32_t> order(lines);
+    for (uint32_t i = 0; i < lines; ++i) order[i] = i;
+    std::shuffle(order.begin(), order.end(), std::mt19937_64(5));
+    for (size_t i = 0; i < lines; ++i) mem[size_t{order[i]} * 8] = size_t{order[(i + 1) % lines]} * 8;
+    constexpr unsigned kLoads = 1024;
+    Samples cycles;
+    uint64_t at = size_t{order[0]} * 8, loads = 0;
+    for (size_t i = 0; i < lines; ++i) at = mem[at];  // warm (as warm as it gets)
+    for (auto _ : st) {
+        const uint64_t t0 = rte_rdtsc();
+        for (unsigned k = 0; k < kLoads; ++k) at = mem[at];
+        cycles.add((rte_rdtsc() - t0) * kBurst / kLoads);  // report() divides by kBurst
+        loads += kLoads;
+    }
+    benchmark::DoNotOptimize(at);
+    report(st, cycles, loads);
+    rte_free(mem);
+}
+
 }  // namespace
 
 void register_micro(const Options& o) {
@@ -173,6 +207,10 @@ void register_micro(const Options& o) {
             ->Iterations(1 << 16);
     benchmark::RegisterBenchmark("micro/route_lookup", route_lookup)->Iterations(1 << 16);
     benchmark::RegisterBenchmark("micro/parse_frame", parse)->Iterations(1 << 16);
+    for (size_t kb : {16, 256, 8192, 262144})
+        benchmark::RegisterBenchmark(("micro/memory_latency/KB:" + std::to_string(kb)).c_str(),
+                                     [kb](benchmark::State& st) { memory_latency(st, kb); })
+            ->Iterations(4096);
 }
 
 void release_micro() { g_micro.reset(); }

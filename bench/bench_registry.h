@@ -11,7 +11,7 @@ struct Options {
     std::vector<uint32_t> sessions = {1u << 10, 1u << 16, 1u << 20, 1u << 22};
     bool capacity_full = false;   // NAT capacity = the sessions (full table) instead of max(sessions, 1M)
     unsigned workers = 1;         // how many may run at once (EAL lcores)
-    std::vector<uint32_t> micro_sessions = {1u << 10, 1u << 16, 1u << 20};
+    std::vector<uint32_t> micro_sessions = {1u << 10, 1u << 16, 1u << 20, 1u << 22};
 };
 
 void register_benchmarks(const Options& o);  // bench_dataplane.cc

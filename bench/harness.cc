@@ -1,5 +1,6 @@
 #include "harness.h"
 
+#include <cstdlib>
 #include <cstring>
 
 #include <rte_cycles.h>
@@ -340,11 +341,15 @@ uint64_t BenchWorker::run(unsigned rounds, Mode mode, Zone floor_out) {
     const auto queue = static_cast<uint16_t>(q_);
     rte_mbuf* pkts[kBurst];
     Counters& c = counters_;
+    // Diagnostic (not in the default run): BENCH_FREEZE_CLOCK=1 keeps now_s
+    // still, so that established sessions are never re-queued on their
+    // expiry list (Nat::touch) and that cost can be told apart.
+    static const bool frozen = std::getenv("BENCH_FREEZE_CLOCK") != nullptr;
     const uint64_t start = rte_rdtsc();
     for (unsigned r = 0; r < rounds; ++r) {
         // As worker_loop(): the published tables and the clock, once a round.
         const Tables* t = w_.tables->load(std::memory_order_acquire);
-        w_.now_s = static_cast<uint32_t>((rte_rdtsc() - w_.start_tsc) / w_.tsc_hz);
+        if (!frozen) w_.now_s = static_cast<uint32_t>((rte_rdtsc() - w_.start_tsc) / w_.tsc_hz);
         for (Zone z : kAllZones) {
             if (mode == Mode::stages) {
                 const uint64_t a = rte_rdtsc();

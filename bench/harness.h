@@ -107,6 +107,10 @@ void env_cleanup();
 struct Traffic {
     std::vector<Zone> busy;
     std::function<void(Zone, uint8_t* frame)> next;
+    // Frames per iteration: as many as a NIC's RX and TX rings hold under
+    // load; fewer for slow paths, so that an iteration stays well under a
+    // scheduler time slice (see quantile() in bench_dataplane.cc).
+    unsigned per_iteration = 2048;
 };
 
 // How a poll round treats what it received.

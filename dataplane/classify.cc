@@ -37,8 +37,10 @@ Verdict from_dmz(uint32_t src, uint32_t dst, const Tables& t) {
     const NextHop nh = t.routes->lookup(dst);
     if (nh.zone == Zone::dmz) return drop(Drop::dmz_bad_destination);
     Verdict v = route_to(nh, dst);
-    if (!t.filter.pass_all(Zone::dmz, nh.zone))
-        v.action = nh.zone == Zone::lan ? Action::dmz_to_lan : Action::checked;
+    if (nh.zone == Zone::lan)
+        v.action = t.filter.pass_all(Zone::dmz, Zone::lan) ? Action::checked : Action::dmz_to_lan;
+    else
+        v.action = Action::checked;  // evaluated per packet: no session; counted on its rule or policy
     return v;
 }
 

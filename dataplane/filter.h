@@ -5,9 +5,9 @@
 // the first packet of a flow, where the flow gets a session (NAPT, forwards,
 // LAN flows to the server), and the session is the cached verdict: later
 // packets and replies pay nothing. Zone pairs whose flows have no session
-// (the internet and the server, both ways) are evaluated per packet, and only
-// when the pair has rules or a policy other than allow: with the defaults
-// the pass-through path never looks at this table.
+// (the internet and the server, both ways) are evaluated per packet; with no
+// rule for the pair that is one policy lookup and two counter adds, so every
+// rule and every policy row counts what it decided.
 //
 // A rule can match the destination a packet goes to (after a forward's DNAT:
 // `dst`, `port`) or the one its sender used (`orig-dst`, `orig-port`).

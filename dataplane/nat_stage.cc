@@ -225,8 +225,7 @@ void chain_in(Burst& b, const Pending& p, const Tables& t, WorkerCtx& w) {
 // tracked when the dmz->lan policy needs to recognise the replies.
 void pass_to_server(Burst& b, Pending& p, const Tables& t, WorkerCtx& w) {
     const Ipv4Hdr* ip = ip_of(b.m[p.i]);
-    if (!t.filter.pass_all(b.in, Zone::dmz) &&
-        !filter_admit(b, p.i, b.in, Zone::dmz, filter_packet_of(reinterpret_cast<const uint8_t*>(ip)), t, w))
+    if (!filter_admit(b, p.i, b.in, Zone::dmz, filter_packet_of(reinterpret_cast<const uint8_t*>(ip)), t, w))
         return;
     const bool trackable = p.kind == FlowKind::ports || p.kind == FlowKind::portless ||
                            (p.kind == FlowKind::icmp_query && l4_byte(ip, 0) == kIcmpEchoRequest);
@@ -241,8 +240,7 @@ void pass_to_server(Burst& b, Pending& p, const Tables& t, WorkerCtx& w) {
 void on_nat_out(Burst& b, Pending& p, uint32_t id, const Tables& t, WorkerCtx& w) {
     if (id != kNone) return translate_out(b, p, id, w);
     if (p.kind == FlowKind::icmp_error) return b.set_drop(p.i, Drop::napt_icmp_error_unmatched);
-    if (!t.filter.pass_all(Zone::lan, Zone::wan) &&
-        !filter_admit(b, p.i, Zone::lan, Zone::wan, filter_packet_of(reinterpret_cast<const uint8_t*>(ip_of(b.m[p.i]))),
+    if (!filter_admit(b, p.i, Zone::lan, Zone::wan, filter_packet_of(reinterpret_cast<const uint8_t*>(ip_of(b.m[p.i]))),
                       t, w))
         return;
     NatFail why;

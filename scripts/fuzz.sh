@@ -49,6 +49,11 @@ start=$SECONDS
 status=0
 
 echo "== fuzz: build ($BUILD: clang, ASan + UBSan, libFuzzer)"
+if ! echo 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long) { return 0; }' |
+    clang++ -x c++ -fsanitize=fuzzer,address,undefined -o /dev/null - >/dev/null 2>&1; then
+  echo "scripts/fuzz.sh: clang++ cannot link libFuzzer with ASan/UBSan (Debian: clang, libclang-rt-14-dev)" >&2
+  exit 1
+fi
 if [[ ! -f "$BUILD/meson-private/coredata.dat" ]]; then
   CC=clang CXX=clang++ meson setup "$BUILD" \
     -Dfuzz=true -Dtests=true -Dbenchmarks=false \
@@ -132,7 +137,7 @@ for i in "${!fuzzers[@]}"; do
   else
     crashes=$((crashes + 1))
     status=1
-    art=$(grep -o "Test unit written to .*" "$log" | tail -1 | sed 's/Test unit written to //')
+    art=$(grep -o "Test unit written to .*" "$log" | tail -1 | sed 's/Test unit written to //' || true)
     result="CRASH (exit $rc)${art:+: $art}"
   fi
   printf '%-14s %10s execs (%s/s), cov %s, ft %s, corpus %s, %s\n' "$f:" "${execs:-?}" "${rate:-?}" \

@@ -442,10 +442,6 @@ def test_show_filter_counts_the_rule(router, traffic):
     assert text[0]["RULE"] == "filter reject from lan to wan proto udp port 9" and int(text[0]["PKTS"]) >= 3
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a zone pair with no rules and an allow policy (FilterTable::pass_all: wan->dmz, lan->wan, lan->dmz, "
-    "dmz->wan by default) skips filter_admit(), so its 'filter policy ... allow' row in show filter stays "
-    "at 0 packets however much it lets through; docs/cli.md says each row counts the packets it decided"))
 def test_show_filter_counts_what_a_policy_without_rules_lets_through(router):
     def packets():
         rows = router.ctl("show", "filter", json=True)["filters"]

@@ -30,7 +30,8 @@
 //              their first fragment are the router's: drained and freed)
 // A violation prints the input, what left, and aborts (libFuzzer saves it).
 // IPSHARE_FUZZ_SKIP=name,name disables checks by name (for a known, reported
-// bug while it is being fixed; never in CI).
+// bug while it is being fixed; never in CI). IPSHARE_FUZZ_TRACE=1 prints
+// every input, the drops it was counted under and what left.
 //
 // With ASan, the bytes of the input buffer beyond the datagram (past the IPv4
 // total length, or past the frame) are poisoned: the router reading anything
@@ -109,6 +110,7 @@ struct Router {
     std::vector<Seed> setup;
     uint32_t setup_sessions = 0;
     std::set<std::string> skip;
+    bool trace = false;  // IPSHARE_FUZZ_TRACE: print every input and what left
 };
 
 Router* R = nullptr;
@@ -481,6 +483,7 @@ extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
         die(std::string("rte_eal_init: ") + rte_strerror(rte_errno));
     std::atexit([] { rmdir(rte_eal_get_runtime_dir()); });
     R = new Router();
+    R->trace = std::getenv("IPSHARE_FUZZ_TRACE") != nullptr;
     if (const char* s = std::getenv("IPSHARE_FUZZ_SKIP")) {
         std::string all = s;
         size_t b = 0;
@@ -618,6 +621,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::vector<ArpLearnMsg> learnt;
     drain_learn(&learnt);
     const Checker c{in, variant, t, frame, outs};
+    if (R->trace) {
+        std::fprintf(stderr, "---- in %s (variant %d), %zu bytes:\n    %s\n", kZoneNames[idx(in)], variant,
+                     frame.size(), hex(frame).c_str());
+        for (int d = 0; d < kNumDrops; ++d)
+            if (after.drops[d] != before.drops[d]) std::fprintf(stderr, "drop: %s\n", kDropNames[d]);
+        for (const Out& o : outs)
+            std::fprintf(stderr, "out %s%s: %zu bytes\n    %s\n", kZoneNames[idx(o.zone)],
+                         o.pending ? " (waiting for ARP)" : "", o.f.size(), hex(o.f).c_str());
+    }
     check(c, before, after, learnt);
     free_ring(R->inject);
     free_ring(R->refeed);
