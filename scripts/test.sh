@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# THE test command: dependencies, build, unit tests (meson test), fuzzing
-# (scripts/fuzz.sh --ci: clang build with ASan + UBSan, the unit tests under
-# it, 45 s per fuzzer), then the end-to-end tests (pytest, real hosts in
-# network namespaces; needs root).
+# THE test command: dependencies, build, unit tests (meson test), then the
+# end-to-end tests (pytest, real hosts in network namespaces; needs root).
+# Fuzzing (clang, ASan + UBSan, and the unit tests under them) is its own
+# command for now: scripts/fuzz.sh [--ci] (see docs/: not yet in CI's budget).
+#   IPSHARE_TEST_FUZZ=1 adds `scripts/fuzz.sh --ci` to this run.
 #   BUILD_DIR           build directory, relative to the repo root (default build)
 #   IPSHARE_E2E_ROUTER  ipshare (default) or kernel (the Linux reference router)
 # Exits non-zero if anything failed; both suites run even if the first fails.
@@ -26,8 +27,10 @@ status=0
 echo "== unit tests (meson test)"
 timeout -k 30 900 meson test -C "$BUILD_DIR" --print-errorlogs || status=1
 
-echo "== fuzzing, and the unit tests under ASan + UBSan (scripts/fuzz.sh --ci)"
-timeout -k 30 1200 bash scripts/fuzz.sh --ci || status=1
+if [[ ${IPSHARE_TEST_FUZZ:-0} == 1 ]]; then
+  echo "== fuzzing, and the unit tests under ASan + UBSan (scripts/fuzz.sh --ci)"
+  timeout -k 30 1200 bash scripts/fuzz.sh --ci || status=1
+fi
 
 echo "== end-to-end tests (router: ${IPSHARE_E2E_ROUTER:-ipshare})"
 # SIGINT on timeout so that pytest still runs its finalizers
