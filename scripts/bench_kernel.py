@@ -19,7 +19,11 @@ time. Procedure and figures: docs/performance-e2e.md.
 
 On a 2-CPU machine ipshare's worker busy-polls CPU 1 for the whole trial;
 the veth peers, the bridge, the gateway's forwarding and iperf3 share what
-is left. The kernel router uses CPU only when packets arrive.
+is left. The kernel router uses CPU only when packets arrive. ipshare runs
+in a session of its own (setsid), as a service would, so that autogroup
+scheduling does not lump it with iperf3. For ipshare, the UDP test also
+reports how many frames the router's lan veth end received that ipshare
+never read (its af_packet receive ring overflowed).
 
 Usage: sudo /usr/bin/python3 scripts/bench_kernel.py [--runs N] [--seconds S]
            [--routers kernel,ipshare] [--tests udp,tcp-up,tcp-down] [--json FILE]

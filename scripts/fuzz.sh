@@ -57,9 +57,8 @@ fi
 if [[ ! -f "$BUILD/meson-private/coredata.dat" ]]; then
   CC=clang CXX=clang++ meson setup "$BUILD" \
     -Dfuzz=true -Dtests=true -Dbenchmarks=false \
-    -Dbuildtype=debugoptimized \
-    -Db_sanitize=address,undefined -Db_lundef=false \
-    "-Dcpp_args=-fsanitize=fuzzer-no-link -Wno-deprecated-volatile -Wno-unknown-warning-option"
+    -Dbuildtype=plain -Db_sanitize=address,undefined -Db_lundef=false \
+    "-Dcpp_args=-O1 -gline-tables-only -fsanitize=fuzzer-no-link -Wno-deprecated-volatile -Wno-unknown-warning-option"
 fi
 if ! ninja -C "$BUILD" >"$BUILD/fuzz-build.log" 2>&1; then
   tail -40 "$BUILD/fuzz-build.log" >&2

@@ -1,7 +1,7 @@
 // fuzz_commands: Commands::execute (the control socket's commands, and the
 // configuration statements the CLI accepts) on arbitrary request lines,
 // against a fake ControlApi that behaves like the daemon: it validates a
-// configuration before taking it. Each input is a session of up to 64 lines
+// configuration before taking it, and refuses what needs a restart. Each input is a session of up to 64 lines
 // (split at LF), run in order against a fresh fake, so that statements build
 // on each other.
 //
@@ -96,8 +96,16 @@ public:
     std::vector<WorkerRow> workers() override { return {{0, 1, 1234567, 8765432, 12.5, 2}}; }
     std::vector<MemoryRow> memory() override { return {{"mbuf pool", 2310, 14335}, {"fragments", 0, 0}}; }
     const Config& running_config() override { return config; }
+    // As Daemon::apply_config: validated whole, and what the daemon sized its
+    // tables and ports by cannot change while it runs.
     Outcome apply_config(const Config& next) override {
         if (auto err = validate_config(next)) return Outcome{false, err->str()};
+        const Config& a = config;
+        if (a.port_device != next.port_device || a.lan != next.lan || a.wan_network != next.wan_network ||
+            a.wan_gateway != next.wan_gateway || a.server != next.server || a.napt_ports != next.napt_ports ||
+            a.napt_sessions != next.napt_sessions || a.napt_ports_per_client != next.napt_ports_per_client ||
+            a.timeouts.port_rest != next.timeouts.port_rest)
+            return Outcome{false, "needs a restart"};
         config = next;
         ++applied;
         return Outcome{true, ""};

@@ -20,6 +20,8 @@
 //              the server sent it: dmz -> wan is forwarded unchanged)
 //   wan-lan-arp nor in an ARP frame leaving wan
 //   wan-to-lan nothing from wan reaches lan but what a session or forward translated
+//   lan-to-wan what a LAN client sends out is translated so that the reply
+//              finds its session (the outside key of what left exists)
 //   dmz-to-lan nothing from the server reaches lan but replies to tracked LAN flows
 //   originated what the router sends itself (ARP reply, ICMP, RST) is one
 //              frame, well formed, from the right address
@@ -160,8 +162,7 @@ rte_mbuf* mbuf_of(const uint8_t* p, size_t n) {
     return m;
 }
 
-// Runs frames through the router as the worker loop does, with fragments
-// that wait for their first one given up at the end.
+// One frame in on `in`, through the router as the worker loop runs it.
 void run(Zone in, const Tables& t, rte_mbuf* m) {
     R->published.store(&t);
     if (rte_ring_enqueue(R->rx[idx(in)], m) != 0) die("rx ring full");
@@ -175,6 +176,8 @@ void run(Zone in, const Tables& t, rte_mbuf* m) {
     w.tx.flush_all(R->counters);
 }
 
+// Fragments that wait for their first one are given up, as the worker does
+// when they expire: inbound ones go to the server, outbound ones are dropped.
 void give_up_fragments(const Tables& t) {
     WorkerCtx& w = R->w;
     w.now_s = kNow + FragTable::kLifetimeSeconds;
@@ -386,6 +389,30 @@ void check(const Checker& c, const CounterTotals& before, const CounterTotals& a
                                  dotted(rd32(q + 16)));
         }
 
+        if (o.zone == Zone::wan && !originated && c.in == Zone::lan) {
+            // NAT'd: the reply to what left must find the session (its outside key).
+            Flow fl;
+            FlowKey key{};
+            bool keyed = true;
+            const FlowKind kind = flow_of(reinterpret_cast<const Ipv4Hdr*>(ip), static_cast<uint16_t>(ip_len), &fl);
+            switch (kind) {
+            case FlowKind::ports: key = outside_key(fl.proto, fl.dst, fl.dport, fl.sport, fl.src); break;
+            case FlowKind::icmp_query:
+                keyed = ip[hl] == kIcmpEchoRequest;
+                key = outside_key(fl.proto, fl.dst, 0, fl.sport, fl.src);
+                break;
+            case FlowKind::icmp_error: {
+                Flow q;
+                keyed = icmp_error_inner_flow(reinterpret_cast<const Ipv4Hdr*>(ip), static_cast<uint16_t>(ip_len), &q);
+                key = outside_key(q.proto, q.src, q.sport, q.dport, q.dst);
+                break;
+            }
+            default: keyed = false; break;  // portless, fragments
+            }
+            c.expect(!keyed || R->nat->lookup(key) != kNone, "lan-to-wan",
+                     which + ": translated, but a reply would find no session");
+        }
+
         if (o.zone == Zone::lan && !originated && (c.in == Zone::wan || c.in == Zone::dmz)) {
             // The inside key of the session this packet belongs to.
             Flow fl;
@@ -593,8 +620,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!R->skip.count("poison")) ASAN_POISON_MEMORY_REGION(end, static_cast<uint8_t*>(buf) + buf_len - end);
 
     run(in, t, m);
-    // Fragments still waiting for their first one are given up as the worker
-    // does when they expire: inbound ones go to the server, outbound ones are dropped.
     give_up_fragments(t);
     std::vector<Out> outs;
     for (Zone z : kAllZones) {
