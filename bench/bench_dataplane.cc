@@ -1,7 +1,7 @@
 // The dataplane benchmarks: the real stages (process_burst) over mbufs on
 // ring-backed ports, one worker unless named otherwise (harness.h).
 //
-//   floor/wan_to_dmz             rx burst + tx burst only, no stage
+//   floor/wan_to_dmz, dmz_to_wan rx burst + tx burst only, no stage
 //   pass/wan_to_dmz              internet -> server, untranslated (the NAT looks and misses)
 //   pass/dmz_to_wan              server -> internet, untranslated (no NAT)
 //   napt/sessions:N              LAN <-> internet through N established UDP sessions,
@@ -13,6 +13,7 @@
 //                                new remote: session only
 //   workers:2/...                two workers, each its own WorkerCtx and Nat, on two lcores
 //   .../stages                   the same walk with rte_rdtsc between the stages
+//   micro/...                    the lookups alone, memory latency (bench_micro.cc)
 //
 // Counters (per packet unless said): cycles_per_packet (TSC cycles of the
 // timed poll rounds: the lower quartile over the iterations, see quantile()),
@@ -25,8 +26,8 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <atomic>
+#include <cstdlib>
 #include <cstdio>
 #include <functional>
 #include <map>
@@ -40,6 +41,17 @@
 #include <rte_cycles.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
+
+// Under valgrind --tool=callgrind --collect-atstart=no, only the timed part
+// of the measured iterations of worker 0 is collected (docs/performance.md).
+#ifdef IPSHARE_BENCH_CALLGRIND
+#include <valgrind/callgrind.h>
+#define BENCH_COLLECT_TOGGLE() CALLGRIND_TOGGLE_COLLECT
+#else
+#define BENCH_COLLECT_TOGGLE() \
+    do {                       \
+    } while (0)
+#endif
 
 #include "bench_registry.h"
 #include "harness.h"
@@ -381,6 +393,7 @@ struct Job {
     Barrier* barrier = nullptr;
     std::vector<Job>* all = nullptr;
     std::atomic<uint64_t> done{0};  // iterations whose rounds this worker finished
+    bool measured = false;          // past the warm-up (callgrind collects then)
 
     uint64_t loaded = 0, returned = 0;
     std::vector<uint64_t> iter_cycles;
@@ -394,6 +407,8 @@ void one_iteration(Job& j, unsigned rounds, uint64_t iter) {
     j.loaded += j.w->load(*j.t, rounds);
     j.barrier->wait();
     j.w->stage_cycles = {};
+    const bool collect = j.measured && j.index == 0;
+    if (collect) BENCH_COLLECT_TOGGLE();
     uint64_t c = j.w->run(rounds, j.mode, j.floor_out);
     j.done.store(iter + 1, std::memory_order_release);
     c += j.w->drain_tail([&j, iter] {
@@ -401,6 +416,7 @@ void one_iteration(Job& j, unsigned rounds, uint64_t iter) {
             if (o.done.load(std::memory_order_acquire) <= iter) return false;
         return true;
     });
+    if (collect) BENCH_COLLECT_TOGGLE();
     j.barrier->wait();  // every handoff ring drained: the mbufs are all on TX rings
     j.returned += j.w->collect();
     j.iter_cycles.push_back(c);
@@ -462,6 +478,7 @@ void run_bench(benchmark::State& state, Scenario& s, const std::string& traffic,
         if (creating) remove_created(s);
     }
     s.remove_cycles = s.removed = s.remove_misses = 0;
+    j0.measured = true;
     uint64_t i = kWarmupIterations;
     for (auto _ : state) {
         one_iteration(j0, rounds, i++);

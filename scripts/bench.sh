@@ -15,7 +15,7 @@
 #                   3 GiB of them are free, else --no-huge -m 6144; both --no-pci)
 #   BENCH_OUT       results directory (default BUILD_DIR/bench-results)
 #   BENCH_NO_REPORT=1  run only, leave docs/ alone
-# About 5 minutes on a 2-core machine. Needs no root unless python3-matplotlib
+# 2 to 6 minutes on a 2-CPU machine (quiet or busy). Needs no root unless python3-matplotlib
 # is missing (then it is installed with apt-get).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -55,7 +55,7 @@ if [[ -n ${BENCH_EAL:-} ]]; then
 else
   free_kb=$(awk '/^HugePages_Free:/ {f=$2} /^Hugepagesize:/ {s=$2} END {print f*s}' /proc/meminfo)
   if (( free_kb >= 3 * 1024 * 1024 )); then
-    EAL=(--in-memory -m 3072 --no-pci --file-prefix=ipshare_bench --log-level=error -l "$(lcores)")
+    EAL=(--in-memory --no-pci --file-prefix=ipshare_bench --log-level=error -l "$(lcores)")
   else
     # 4M sessions take about 1.6 GB of NAT tables; --in-memory is refused
     # with --no-huge, --no-shconf keeps the EAL from writing runtime files.

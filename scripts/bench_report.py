@@ -26,6 +26,11 @@ END = "<!-- END GENERATED -->"
 TARGETS = {
     "pass/wan_to_dmz": 60,
     "pass/dmz_to_wan": 60,
+    # the same path as pass/wan_to_dmz, with sessions in the table
+    "napt_pass/sessions:1024": 60,
+    "napt_pass/sessions:65536": 60,
+    "napt_pass/sessions:1048576": 60,
+    "napt_pass/sessions:4194304": 60,
     "napt/sessions:65536": 120,
     "napt/sessions:1048576": 200,
     "napt/sessions:4194304": 250,
@@ -136,6 +141,21 @@ def cpu_model():
     return platform.processor() or "unknown"
 
 
+def source_version():
+    """The commit measured, and whether the dataplane had local changes."""
+    import subprocess
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        head = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", root, "status", "--porcelain", "--", "dataplane", "control"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + (" with local changes" if dirty else "")
+
+
 def main_rows(by):
     order = []
     for name in by:
@@ -220,7 +240,7 @@ def table_extra(by):
             rows.append((n, p, r))
     if rows:
         lines += [
-            "| scenario | first packets through the slow path (prefill), cycles/packet | Nat::remove, cycles/session |",
+            "| scenario | prefill: first packet of each flow, cycles/packet (mean, noise included) | Nat::remove, cycles/session (mean) |",
             "|---|---:|---:|",
         ]
         seen = set()
@@ -233,7 +253,10 @@ def table_extra(by):
     micro = [n for n in by if n.startswith("micro/") and "median" in by[n]]
     if micro:
         lines += ["", "| micro-benchmark | cycles per key (median batch of 32) |", "|---|---:|"]
-        for n in sorted(micro):
+        def natural(n):
+            return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", n)]
+
+        for n in sorted(micro, key=natural):
             lines.append(f"| `{n}` | {fmt(med(by, n, 'cycles_per_key'))} |")
     return lines
 
@@ -244,7 +267,7 @@ def plot(by, png):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 5.2))
     series = {}
     for n in main_rows(by):
         s = sessions_of(n)
@@ -265,18 +288,23 @@ def plot(by, png):
     tx = [65536, 1048576, 4194304]
     ax2.plot(tx, [TARGETS[f"napt/sessions:{x}"] for x in tx], "k--", marker="x", label="NAPT target")
     ax2.axhline(60, color="k", linestyle=(0, (1, 3)), label="pass-through target")
+    ticks = sorted({x for pts in series.values() for x, _, _ in pts})
     for ax in (ax1, ax2):
         ax.set_xscale("log", base=2)
         ax.set_xlabel("established sessions in the NAT table")
         ax.grid(True, which="both", alpha=0.3)
+        if ticks:
+            ax.set_xticks(ticks)
+            ax.set_xticklabels([human(t) for t in ticks])
     ax1.set_ylabel("Mpps (one worker)")
     ax2.set_ylabel("TSC cycles per packet (lower quartile of iterations)")
     ax2.set_yscale("log")
     ax1.set_title("packets per second")
     ax2.set_title("cycles per packet")
-    ax2.legend(fontsize=7, loc="upper left")
+    handles, labels = ax2.get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=8, loc="lower center", ncol=3)
     fig.suptitle("ipshare dataplane, one worker, 64-byte UDP, bursts of 32 (median of repetitions)", fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.13, 1, 1))
     fig.savefig(png, dpi=110)
 
 
@@ -288,7 +316,7 @@ def generated(context, by, png_name):
         "",
         f"Measured {date} on: {cpu_model()}, {context.get('num_cpus', '?')} CPUs, "
         f"TSC {int(context.get('tsc_hz', 0)) / 1e9:.2f} GHz, Linux {platform.release()}, "
-        f"{context.get('dpdk', 'DPDK ?')}; EAL `{context.get('eal', '?')}`; NAT capacity "
+        f"{context.get('dpdk', 'DPDK ?')}; source {source_version()}; EAL `{context.get('eal', '?')}`; NAT capacity "
         f"{context.get('nat_capacity', '?')}; {context.get('packets_per_repetition', '?')} packets "
         "per repetition.",
     ]
@@ -299,7 +327,8 @@ def generated(context, by, png_name):
         )
     out += [
         "",
-        "cycles/packet is the lower quartile of the per-iteration cycles (iterations of 2048 packets), "
+        "cycles/packet is the lower quartile of the per-iteration cycles (iterations of 2048 packets, "
+        "512 for create/), "
         "median over the repetitions; \"median, mean\" are the same over all iterations, noise included; "
         "spread is the coefficient of variation of cycles/packet across repetitions. Mpps is TSC Hz / "
         "cycles per packet (with two workers: their aggregate, and cycles/packet is the sum of both "
