@@ -26,6 +26,7 @@ void icmp_echo_to_reply(Ipv4Hdr* ip) {
     uint16_t new_word;
     std::memcpy(&new_word, &icmp->type, 2);
     icmp->checksum = csum_replace16(icmp->checksum, old_word, new_word);
+    if (icmp->checksum.raw() == 0) icmp->checksum = be16::from_raw(0xffff);  // -0: an all-zero message sums to 0xffff
 
     const be32 src = ip->src;
     ip->src = ip->dst;

@@ -39,8 +39,13 @@ bool reply_tcp_rst(Burst& b, uint16_t i, WorkerCtx& w, uint64_t now) {
     rte_mbuf* m = b.m[i];
     uint8_t* frame = rte_pktmbuf_mtod(m, uint8_t*);
     const auto* ip = reinterpret_cast<const Ipv4Hdr*>(frame + sizeof(EthHdr));
-    const uint8_t* l4 = reinterpret_cast<const uint8_t*>(ip) + ip->header_len();
-    if (ip->frag_offset() != 0 || (l4[13] & kTcpRst) || !w.icmp_errors.take(now)) return false;
+    const unsigned hl = ip->header_len();
+    const uint16_t ip_len = ip->total_length.host();
+    if (ip->frag_offset() != 0 || ip_len < hl + sizeof(TcpHdr)) return false;  // no whole TCP header to answer
+    const uint8_t* l4 = reinterpret_cast<const uint8_t*>(ip) + hl;
+    const unsigned doff = (l4[12] >> 4) * 4u;
+    if (doff < sizeof(TcpHdr) || hl + doff > ip_len) return false;
+    if ((l4[13] & kTcpRst) || !w.icmp_errors.take(now)) return false;
     const FrameSpan f = tcp_build_rst(frame, w.ports[idx(b.in)].mac);
     m->data_len = f.len;
     m->pkt_len = f.len;

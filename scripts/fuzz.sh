@@ -80,9 +80,14 @@ if ((unit)); then
   echo "   unit tests $unit_result in $((SECONDS - t0)) s"
 fi
 
+# What a crash log says went wrong: the invariant, or the sanitizer's summary.
+signature() {
+  grep -m1 -oE "invariant '[^']+'|SUMMARY: [A-Za-z]+Sanitizer: [a-z-]+ [^ ]+|runtime error: .*" "$1" || true
+}
+
 mkdir -p "$BUILD/fuzz/artifacts" "$BUILD/fuzz/logs"
 known=0
-declare -A broken=()
+declare -A broken=() known_sig=()
 echo "== fuzz: known-bug reproducers"
 for f in "${fuzzers[@]}"; do
   for r in tests/fuzz/corpus/"$f"/bug_*; do
@@ -94,6 +99,8 @@ for f in "${fuzzers[@]}"; do
       grep -m1 -E "invariant|^SUMMARY|ERROR: AddressSanitizer|runtime error|^==== " \
         "$BUILD/fuzz/logs/$f-$(basename "$r").log" | sed 's/^/      /' || true
       broken["$f/$(basename "$r")"]=1
+      sig=$(signature "$BUILD/fuzz/logs/$f-$(basename "$r").log")
+      [[ -z "$sig" ]] || known_sig["$f: $sig"]=$(basename "$r")
       known=$((known + 1))
       status=1
     fi
@@ -124,6 +131,7 @@ for i in "${!fuzzers[@]}"; do
   f=${fuzzers[$i]}
   log="$BUILD/fuzz/logs/$f.log"
   rc=0
+  again=""
   wait "${pids[$i]}" || rc=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
@@ -134,15 +142,22 @@ for i in "${!fuzzers[@]}"; do
   if ((rc == 0)); then
     result="0 crashes"
   else
-    crashes=$((crashes + 1))
     status=1
     art=$(grep -o "Test unit written to .*" "$log" | tail -1 | sed 's/Test unit written to //' || true)
-    result="CRASH (exit $rc)${art:+: $art}"
+    sig=$(signature "$log")
+    again=${known_sig["$f: $sig"]:-}
+    if [[ -n "$again" ]]; then
+      result="crash: the known bug of $again again (${sig})${art:+: $art}"
+    else
+      crashes=$((crashes + 1))
+      result="NEW CRASH (exit $rc${sig:+, $sig})${art:+: $art}"
+    fi
   fi
   printf '%-14s %10s execs (%s/s), cov %s, ft %s, corpus %s, %s\n' "$f:" "${execs:-?}" "${rate:-?}" \
     "${cov:-?}" "${ft:-?}" "${corp:-?}" "$result"
   if ((rc != 0)); then
-    grep -m1 -B2 -A30 -E "^==== |ERROR: AddressSanitizer|runtime error|ERROR: libFuzzer" "$log" | sed 's/^/   | /' || true
+    [[ -n "$again" ]] ||
+      grep -m1 -B2 -A30 -E "^==== |ERROR: AddressSanitizer|runtime error|ERROR: libFuzzer" "$log" | sed 's/^/   | /' || true
     echo "   reproduce: $BUILD/tests/fuzz/$f ${art:-ARTIFACT}   (log: $log)"
   fi
 done

@@ -7,7 +7,9 @@
 // which open a TCP, UDP, ICMP and GRE session for a LAN client, a forward
 // session and a tracked flow to the server. Time stands still (the NAPT ports
 // do not rest) and the rate limits never bite, so an input always meets the
-// same router.
+// same router. The input's checksums are made right before it is sent (unless
+// bit 7 of its first byte says not to: pipeline_world.h), so that mutations
+// get past the header checks.
 //
 // After each input, every frame that left (or waits for ARP) is checked:
 //   l2         one segment per frame unless fragmented, Ethernet source = the port's MAC
