@@ -38,7 +38,7 @@ Commands:
              a datagram "T-SEQ" every S seconds from one socket, until a line
              (or EOF) on stdin; one JSON line per datagram: its seq and the
              wall-clock time (time.time()) just after it was sent
-  l2burst    --iface I --frame HEX [--frame HEX ...] [--count N] [--linger L]
+  l2burst    --iface I --frame HEX [--frame HEX ...] [--frames-file F] [--count N] [--linger L]
              [--keep K] send the frames, N rounds, as fast as the socket
              takes them; then collect incoming frames for L seconds; prints
              how many were sent, how long it took, and the first K incoming
@@ -564,7 +564,10 @@ def cmd_udp_stream(a):
 
 
 def cmd_l2burst(a):
-    frames = [bytes.fromhex(h) for h in a.frame]
+    frames = [bytes.fromhex(h) for h in a.frame or []]
+    if a.frames_file:
+        with open(a.frames_file) as f:
+            frames += [bytes.fromhex(ln.strip()) for ln in f if ln.strip()]
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
@@ -717,7 +720,8 @@ def main():
 
     s = sub.add_parser("l2burst")
     s.add_argument("--iface", required=True)
-    s.add_argument("--frame", required=True, action="append")
+    s.add_argument("--frame", action="append")
+    s.add_argument("--frames-file", help="more frames, one hex line each")
     s.add_argument("--count", type=int, default=1)
     s.add_argument("--linger", type=float, default=1.0)
     s.add_argument("--keep", type=int, default=10000)

@@ -17,7 +17,9 @@ replies and ARP replies 1000/s burst 100, ICMP errors 100/s burst 50.
 """
 
 import contextlib
+import os
 import random
+import tempfile
 import time
 
 import pytest
@@ -67,15 +69,48 @@ def router_mac(zone):
     return mac(T.ROUTER, T.ROUTER_PORTS[zone])
 
 
+def burst_args(dev, frames, count=1, linger=1.0, keep=20000):
+    """nshelper l2burst arguments; the frames go through a file (argv is
+    too small for thousands), removed by burst_done()."""
+    fd, path = tempfile.mkstemp(prefix="ipsh-e2e-frames-", suffix=".hex")
+    with os.fdopen(fd, "w") as f:
+        f.write("".join(bytes(fr).hex() + "\n" for fr in frames))
+    return ["l2burst", "--iface", dev, "--count", count, "--linger", linger, "--keep", keep,
+            "--frames-file", path]
+
+
+def burst_done(args, res):
+    os.unlink(args[-1])
+    res["frames"] = [Ether(bytes.fromhex(h)) for h in res["frames"]]
+    return res
+
+
 def burst(ns, dev, frames, count=1, linger=1.0, keep=20000, timeout=60):
     """Send frames (scapy objects) count rounds as fast as possible from
     (ns, dev); returns the l2burst result with the incoming frames parsed."""
-    args = ["l2burst", "--iface", dev, "--count", count, "--linger", linger, "--keep", keep]
-    for f in frames:
-        args += ["--frame", bytes(f).hex()]
-    res = T.helper(ns, args, timeout=timeout)
-    res["frames"] = [Ether(bytes.fromhex(h)) for h in res["frames"]]
-    return res
+    args = burst_args(dev, frames, count, linger, keep)
+    try:
+        res = T.helper(ns, args, timeout=timeout)
+    except Exception:
+        os.unlink(args[-1])
+        raise
+    return burst_done(args, res)
+
+
+def burst_start(ns, dev, frames, count=1, linger=1.0, name="burst"):
+    """The same in the background: (Background, args); finish with burst_finish."""
+    args = burst_args(dev, frames, count, linger)
+    return T.Background(ns, [T.PY, T.HELPER] + args, name=name).start(), args
+
+
+def burst_finish(started, timeout=60):
+    bg, args = started
+    try:
+        res = bg.result(timeout=timeout)
+    except Exception:
+        os.unlink(args[-1])
+        raise
+    return burst_done(args, res)
 
 
 def counters(router):
@@ -159,8 +194,10 @@ def test_syn_flood_to_a_silent_forward_is_bounded_and_short_lived(router):
     napt_half_open_limit; the LAN keeps its outbound service meanwhile; the
     half-open sessions are gone after their 6 s and the forward serves a
     real client again."""
-    n = 600
+    n = 400  # af_packet's receive ring holds 512 frames: a burst of 400 is all received
     limit = session_capacity(router) // 4
+    router.ctl("flush", "sessions")
+    assert ping(T.CLIENT1, T.INET_IP, count=1).returncode == 0  # client1's MAC known: nothing waits for ARP
     router.ctl("flush", "sessions")
     frames = syn_flood_frames(SILENT_FWD, n, seed=1)
     with blackhole(T.CLIENT1, FLOOD_NET), \
@@ -189,12 +226,12 @@ def test_syn_flood_to_a_silent_forward_is_bounded_and_short_lived(router):
           f"(limit {limit}), drops {d}, SYNs at client1 {len(syns_at_client1)}, "
           f"half-open gone after {gone_after:.1f} s")
     assert res["sent"] == n
-    assert received >= n * 0.9, f"the router received {received} of {n} frames"
+    assert received >= limit + 100, f"the router received {received} of {n} frames"
     assert half_open == limit, f"{half_open} half-open sessions after {received} SYNs, expected the limit {limit}"
     assert d["napt_half_open_limit"] >= received - limit - 5, d
     assert d["napt_half_open_limit"] + half_open <= received
     assert d["napt_table_full"] == 0, d
-    assert len(syns_at_client1) <= limit, f"client1 got {len(syns_at_client1)} flood SYNs"
+    assert 1 <= len(syns_at_client1) <= limit, f"client1 got {len(syns_at_client1)} flood SYNs"
     assert p.returncode == 0, f"client2 could not ping inet during the flood ({during:.1f} s):\n{p.stdout}"
     assert "error" not in out, f"client2 -> inet TCP during the flood: {out}"
     assert gone, "half-open sessions still there 12 s after the flood"
@@ -248,30 +285,29 @@ def test_lan_client_opening_sessions_fast_hits_its_cap_only(router, inet):  # no
               / Raw(b"capflood") for i in range(n)]
     with sniffing((T.WANGW, T.GW_WAN)) as (wan,):
         base = counters(router)
-        bg = T.Background(T.CLIENT1, [T.PY, T.HELPER, "l2burst", "--iface", T.HOST_IF, "--count", 1,
-                                      "--linger", 2.0] + [a for f in frames for a in ("--frame", bytes(f).hex())],
-                          name="cap flood").start()
+        started = burst_start(T.CLIENT1, T.HOST_IF, frames, linger=2.0, name="cap flood")
         # client2, meanwhile: pings and 20 new UDP flows
         p = ping(T.CLIENT2, T.INET_IP, count=5)
         many = T.helper(T.CLIENT2, ["udp-many", "--dst", T.INET_IP, "--port", 7002, "--count", 20,
                                     "--token", "c2", "--timeout", 20], timeout=30)
-        res = bg.result(timeout=30)
+        res = burst_finish(started)
         after = counters(router)
         time.sleep(0.3)
-        out_c1 = wan.frames("out", lambda f: UDP in f and f[IP].src == T.WAN_IP and bytes(f[UDP].payload)[:8]
+        out_c1 = wan.frames("in", lambda f: UDP in f and f[IP].src == T.WAN_IP and bytes(f[UDP].payload)[:8]
                             == b"capflood")
-        leaked = wan.frames(pred=lambda f: IP in f and (in_net(f[IP].src, T.LAN_NET) or in_net(f[IP].dst, T.LAN_NET)))
+        leaked = wan.frames("in", lambda f: IP in f and (in_net(f[IP].src, T.LAN_NET)
+                                                          or in_net(f[IP].dst, T.LAN_NET)))
     c1_sessions = session_count(router, "client", T.CLIENT1_IP)
+    router.ctl("flush", "sessions", "client", T.CLIENT1_IP)  # give client1 its cap back
     d = drops_delta(base, after, "napt_client_cap", "napt_table_full", "napt_ports_exhausted")
     received = rx_delta(base, after, "lan")
-    unreach = [f for f in (Ether(bytes.fromhex(h)) if isinstance(h, str) else h for h in res["frames"])
-               if ICMP in f and f[ICMP].type == 3 and f[ICMP].code == 13 and f[IP].src == T.LAN_IP]
+    unreach = [f for f in res["frames"] if ICMP in f and f[ICMP].type == 3 and f[ICMP].code == 13 and f[IP].src == T.LAN_IP]
     print(f"client cap: sent {res['sent']} in {res['elapsed']:.3f} s, client1 sessions {c1_sessions}, "
           f"drops {d}, datagrams out on wan {len(out_c1)}, 3/13 back to client1 {len(unreach)}, "
           f"client2 udp {many['ok']}/20")
     assert c1_sessions == CLIENT_CAP, f"client1 holds {c1_sessions} sessions, cap {CLIENT_CAP}"
     assert len(out_c1) == CLIENT_CAP, f"{len(out_c1)} of client1's flood datagrams left on wan"
-    assert d["napt_client_cap"] >= n - CLIENT_CAP - (n + 30 - received), d
+    assert d["napt_client_cap"] == n - CLIENT_CAP, d
     assert d["napt_table_full"] == 0 and d["napt_ports_exhausted"] == 0, d
     assert 1 <= len(unreach) <= ERR_BURST + ERR_RATE * (res["elapsed"] + 1.0), (
         f"{len(unreach)} ICMP 3/13 for {d['napt_client_cap']} refused datagrams in {res['elapsed']:.2f} s")
@@ -289,41 +325,46 @@ def neighbours(router):
 
 
 def test_arp_spoofing_from_the_lan_and_wan_is_not_learnt(router):
+    """ARP claiming the router's own addresses (lan-ip, wan-ip), the wan
+    gateway, an internet host or the LAN's network/broadcast address, from
+    the LAN, the wan and the dmz: the router's neighbour table learns none of
+    it. The spoofed frames go to the router's MAC (unicast), so that the
+    other hosts' caches are not poisoned: what is tested is the router."""
     # the genuine entries first: the gateway (wan), client1 (lan), the server (dmz)
     assert ping(T.CLIENT1, T.INET_IP, count=2).returncode == 0
     tcp_exchange(T.SERVER, 7040, T.INET, T.WAN_IP)
     before = {(n["zone"], n["address"]): n["mac"] for n in neighbours(router)}
     gw_mac = mac(T.WANGW, T.GW_WAN)
     assert before.get(("wan", T.WAN_GW)) == gw_mac, before
-    evil = mac(T.CLIENT2, T.HOST_IF)
+    evil = "02:ee:00:00:66:01"  # sent from client2's port, as no host of the LAN
     lan0 = router_mac("lan")
     frames = []
     for claimed in (T.LAN_IP, T.WAN_IP, T.WAN_GW, T.INET_IP, "192.168.1.0", "192.168.1.255"):
-        # gratuitous request, gratuitous reply (broadcast), unsolicited reply to the router
-        frames.append(Ether(dst=BCAST, src=evil) / ARP(op=1, hwsrc=evil, psrc=claimed, hwdst="00:00:00:00:00:00",
-                                                        pdst=claimed))
-        frames.append(Ether(dst=BCAST, src=evil) / ARP(op=2, hwsrc=evil, psrc=claimed, hwdst=BCAST, pdst=claimed))
+        # gratuitous request, gratuitous reply, unsolicited reply to the router
+        frames.append(Ether(dst=lan0, src=evil) / ARP(op=1, hwsrc=evil, psrc=claimed, hwdst="00:00:00:00:00:00",
+                                                       pdst=claimed))
+        frames.append(Ether(dst=lan0, src=evil) / ARP(op=2, hwsrc=evil, psrc=claimed, hwdst=BCAST, pdst=claimed))
         frames.append(Ether(dst=lan0, src=evil) / ARP(op=2, hwsrc=evil, psrc=claimed, hwdst=lan0, pdst=T.LAN_IP))
         # a request the router answers (who-has lan-ip), from the claimed sender
-        frames.append(Ether(dst=BCAST, src=evil) / ARP(op=1, hwsrc=evil, psrc=claimed, pdst=T.LAN_IP))
+        frames.append(Ether(dst=lan0, src=evil) / ARP(op=1, hwsrc=evil, psrc=claimed, pdst=T.LAN_IP))
     # from the wan: someone claims wan-ip and the LAN's addresses
-    wan_evil = "02:ee:00:00:66:66"
+    wan_evil = "02:ee:00:00:66:02"
     wan0 = router_mac("wan")
-    wframes = [Ether(dst=BCAST, src=wan_evil) / ARP(op=2, hwsrc=wan_evil, psrc=a, hwdst=BCAST, pdst=a)
+    wframes = [Ether(dst=wan0, src=wan_evil) / ARP(op=2, hwsrc=wan_evil, psrc=a, hwdst=BCAST, pdst=a)
                for a in (T.WAN_IP, T.LAN_IP, T.CLIENT1_IP)]
     wframes += [Ether(dst=wan0, src=wan_evil) / ARP(op=2, hwsrc=wan_evil, psrc=a, hwdst=wan0, pdst=T.WAN_IP)
                 for a in (T.WAN_IP, T.LAN_IP, T.CLIENT1_IP)]
     # from the dmz: the server claims the gateway and a LAN host
-    srv = mac(T.SERVER, T.HOST_IF)
+    dmz_evil = "02:ee:00:00:66:03"
     dmz0 = router_mac("dmz")
-    dframes = [Ether(dst=dmz0, src=srv) / ARP(op=2, hwsrc="02:ee:00:00:77:77", psrc=a, hwdst=dmz0, pdst=T.WAN_IP)
+    dframes = [Ether(dst=dmz0, src=dmz_evil) / ARP(op=2, hwsrc=dmz_evil, psrc=a, hwdst=dmz0, pdst=T.WAN_IP)
                for a in (T.WAN_GW, T.CLIENT1_IP, T.LAN_IP)]
     burst(T.CLIENT2, T.HOST_IF, frames, count=5, linger=0.3)
     burst(T.WANGW, T.GW_WAN, wframes, count=5, linger=0.3)
     burst(T.SERVER, T.HOST_IF, dframes, count=5, linger=0.3)
     time.sleep(0.5)  # learning goes through the control thread
     after = neighbours(router)
-    bad = [n for n in after if n["mac"] in (evil, wan_evil, "02:ee:00:00:77:77")]
+    bad = [n for n in after if n["mac"] in (evil, wan_evil, dmz_evil)]
     assert not bad, f"the router learnt spoofed ARP: {bad}"
     now = {(n["zone"], n["address"]): n["mac"] for n in after}
     for key, m in before.items():
@@ -340,8 +381,8 @@ def test_arp_spoofing_from_the_lan_and_wan_is_not_learnt(router):
         tcp_exchange(T.SERVER, 7041, T.INET, T.WAN_IP)
         assert ping(T.CLIENT1, T.LAN_IP, count=2).returncode == 0
         time.sleep(0.2)
-        to_gw = wan.frames("out", lambda f: IP in f and f[IP].src == T.WAN_IP and ICMP in f)
-        stolen = c2.frames("in", lambda f: IP in f and f.dst == evil and f[IP].dst != T.CLIENT2_IP)
+        to_gw = wan.frames("in", lambda f: IP in f and f[IP].src == T.WAN_IP and ICMP in f)
+        stolen = c2.frames("in", lambda f: f.dst == evil)
     assert to_gw and all(f.dst == gw_mac for f in to_gw), [f.dst for f in to_gw]
     assert not stolen, f"traffic for others reached the spoofer: {stolen[0].summary()}"
 
@@ -390,18 +431,17 @@ def test_fragment_flood_is_bounded_and_nothing_leaks(router):
         ident = 0x4000 + i
         if i % 2:  # a first fragment, MF set, its rest never comes
             frames.append(Ether(dst=wan0, src=gw) / IP(src=T.INET_IP, dst=T.WAN_IP, id=ident, flags="MF", proto=17)
-                          / Raw(b"\x9c\x40\x1f\x91\x05\xdc\x00\x00" + b"F" * 1000))
+                          / Raw(b"\x9c\x40\x1f\x91\x05\xdc\x00\x00" + b"F" * 400))
         else:  # a non-initial fragment of a datagram that never began
             frames.append(Ether(dst=wan0, src=gw) / IP(src=T.INET_IP, dst=T.WAN_IP, id=ident, frag=100,
-                                                       flags="MF", proto=17) / Raw(b"G" * 1000))
+                                                       flags="MF", proto=17) / Raw(b"G" * 400))
     ids = set(range(0x4000, 0x4000 + n))
     snmp0 = snmp_ip(T.ROUTER)
     with sniffing((T.SERVER, T.HOST_IF), (T.CLIENT1, T.HOST_IF)) as (srv, c1):
         base = counters(router)
-        bg = T.Background(T.WANGW, [T.PY, T.HELPER, "l2burst", "--iface", T.GW_WAN, "--count", 1, "--linger", 0.5]
-                          + [a for f in frames for a in ("--frame", bytes(f).hex())], name="frag flood").start()
+        started = burst_start(T.WANGW, T.GW_WAN, frames, linger=0.5, name="frag flood")
         p = ping(T.CLIENT1, T.INET_IP, count=5)
-        res = bg.result(timeout=60)
+        res = burst_finish(started)
         tcp_exchange(T.SERVER, 7042, T.INET, T.WAN_IP)
         after = counters(router)
         time.sleep(0.3)
@@ -490,13 +530,13 @@ def test_spoofed_sources_on_every_port_are_dropped_and_never_leak(router, inet):
         tcp_exchange(T.INET, 7044, T.SERVER, T.INET_IP)           # dmz -> wan
         time.sleep(0.3)
         after = counters(router)
-        lan_on_wan = wan.frames(pred=lambda f: (IP in f and (in_net(f[IP].src, T.LAN_NET)
+        lan_on_wan = wan.frames("in", lambda f: (IP in f and (in_net(f[IP].src, T.LAN_NET)
                                                               or in_net(f[IP].dst, T.LAN_NET)))
                                 or (ARP in f and (in_net(f[ARP].psrc, T.LAN_NET) or in_net(f[ARP].pdst, T.LAN_NET))))
         marked = {name: s.frames("in", lambda f: UDP in f and f[UDP].dport in marks and f.haslayer(Raw)
                                  and bytes(f[Raw]) == b"spoof")
                   for name, s in (("client1", c1), ("server", srv), ("inet", inet_s), ("wan", wan))}
-        marked["wan"] = wan.frames("out", lambda f: UDP in f and f[UDP].dport in marks)
+        marked["wan"] = wan.frames("in", lambda f: UDP in f and f[UDP].dport in marks)
     d = drops_delta(base, after, *expected)
     print(f"spoofed sources: expected {expected}, counted {d}")
     assert d == expected, f"drop counters {d}, expected {expected}"
