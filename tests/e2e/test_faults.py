@@ -70,7 +70,10 @@ def test_link_down_and_up_recovers_by_itself(router, ns, dev, zone, probe):
           f"back after {took} s, link '{up_state}'")
     assert lost, f"{src} -> {dst} still worked with {ns}/{dev} down"
     assert took is not None, f"{src} -> {dst} did not recover within {RECOVERY_SECONDS} s of {dev} up"
-    assert down_state == "down", f"show ports said '{down_state}' for {zone} while its link was down"
+    # `show ports` LINK is what the PMD reports: DPDK 22.11's af_packet sets
+    # the link up at start and never updates it (its link_update does
+    # nothing), so on this test bed it says "up" throughout; a NIC reports
+    # the real state. Only "up" after recovery is asserted.
     assert up_state.startswith("up"), f"show ports says '{up_state}' for {zone} after the link came back"
     # a connection, not only pings
     if zone == "dmz":
@@ -89,7 +92,6 @@ def test_sigkill_and_restart_brings_service_back(router):
     assert router.ctl("show", "sessions", "count", json=True)["count"] >= 1
     old = router.daemon
     path = old.socket_path
-    ino = os.lstat(path).st_ino
     new = None
     try:
         t0 = time.monotonic()
@@ -97,6 +99,10 @@ def test_sigkill_and_restart_brings_service_back(router):
         rc = old.bg.wait(10)
         assert rc == -signal.SIGKILL, f"ipshare exited {rc} on SIGKILL"
         assert os.path.lexists(path), "a killed daemon cannot have removed its socket"
+        stale = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        with pytest.raises(ConnectionRefusedError):
+            stale.connect(path)  # nobody listens on the file the dead daemon left
+        stale.close()
         assert not ping_once(T.CLIENT1, T.INET_IP), "traffic still routed with the daemon dead"
         t_start = time.monotonic()
         new = DaemonAt(path, config_text=router.config_text, workers=router.workers).start(timeout=30)
@@ -110,7 +116,8 @@ def test_sigkill_and_restart_brings_service_back(router):
         assert took is not None, f"no service within {RESTART_SECONDS} s of the new daemon being ready"
         assert count0 == 0, f"the new daemon started with {count0} sessions"
         assert stat.S_ISSOCK(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o600
-        assert st.st_ino != ino, "the stale socket file was not replaced"
+        # replaced: the new daemon listens on the path (inode numbers may be reused)
+        assert T.ctl(path, "show", "sessions", "count", json=True)["count"] >= 1
         tcp_exchange(T.INET, 7052, T.CLIENT2, T.INET_IP)
         tcp_exchange(T.SERVER, 7053, T.INET, T.WAN_IP)
         assert total < 30, f"service back {total:.1f} s after SIGKILL"
