@@ -522,5 +522,164 @@ TEST_F(Hairpin, UdpHolePunchingBetweenTwoClientsMappings) {
     EXPECT_EQ(total_drops(), 1u);
 }
 
+
+// ---------------------------------------------------------------- ICMP (RFC 5508 section 6, RFC 7857 section 12)
+
+// An ICMP error from `src` to `dst` about `quoted` (a frame the sender
+// received): the quoted datagram's IP header and first 8 bytes of payload.
+Bytes icmp_error_about(const Mac& dst_mac, const Mac& src_mac, uint32_t src, uint32_t dst, const Bytes& quoted,
+                       uint8_t type = kIcmpDestUnreach, uint8_t code = 3) {
+    const Bytes d = datagram_of(quoted);
+    const size_t n = ip_of(quoted)->header_len() + 8;
+    return PacketBuilder()
+        .eth(dst_mac, src_mac)
+        .ipv4({.src = src, .dst = dst, .proto = kIpProtoIcmp, .ttl = 64, .id = 0x0e0e})
+        .icmp(type, code)
+        .payload(Bytes(d.begin(), d.begin() + static_cast<std::ptrdiff_t>(n)))
+        .build();
+}
+
+// The datagram quoted by an ICMP error frame.
+const Ipv4Hdr* quoted_ip(const Bytes& f) { return reinterpret_cast<const Ipv4Hdr*>(l4_of(f) + 8); }
+const be16* quoted_ports(const Bytes& f) {
+    const Ipv4Hdr* in = quoted_ip(f);
+    return reinterpret_cast<const be16*>(reinterpret_cast<const uint8_t*>(in) + in->header_len());
+}
+bool quoted_ip_checksum_valid(const Bytes& f) {
+    return ref_verify(reinterpret_cast<const uint8_t*>(quoted_ip(f)), quoted_ip(f)->header_len());
+}
+
+// The target of a hairpinned connection refuses it with an ICMP error sent
+// to the source it saw (wan-ip, or lan-ip for `hairpin source lan`): client1
+// gets it as from wan-ip about the datagram it sent to wan-ip:8080, every
+// checksum right (RFC 5508 REQ-7: hairpinned ICMP errors, also for NAPT).
+class HairpinIcmpError : public Hairpin, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(HairpinIcmpError, FromTheForwardTargetReachesTheClientTranslatedBack) {
+    const bool source_lan = GetParam();
+    ASSERT_NO_FATAL_FAILURE(use_config(source_lan));
+    const uint32_t seen_source = source_lan ? kLanIp : kWanIp;
+    const Bytes syn = tcp_segment(mac_of(Zone::lan), kClient1Mac, kClient1, 40010, kWanIp, 8080, kTcpSyn, 0x1101);
+    receive(Zone::lan, syn);
+    const Bytes at_target = one_out_on_lan("the SYN");
+    ASSERT_FALSE(at_target.empty());
+    ASSERT_EQ(ip_of(at_target)->src.host(), seen_source);
+    const uint16_t port = tcp_of(at_target)->sport.host();
+
+    const Bytes err = icmp_error_about(mac_of(Zone::lan), kClient2Mac, kClient2, seen_source, at_target);
+    ASSERT_TRUE(icmp_checksum_valid(err));
+    receive(Zone::lan, err);
+    const Bytes at_client = one_out_on_lan("the target's ICMP error");
+    ASSERT_FALSE(at_client.empty());
+    EXPECT_EQ(mac_text(eth_of(at_client)->dst), mac_text(kClient1Mac));
+    EXPECT_EQ(dotted(ip_of(at_client)->src.host()), dotted(kWanIp)) << "client1 must see its peer, wan-ip";
+    EXPECT_EQ(dotted(ip_of(at_client)->dst.host()), dotted(kClient1));
+    EXPECT_EQ(ip_of(at_client)->ttl, 63);
+    EXPECT_TRUE(ip_checksum_valid(at_client));
+    EXPECT_EQ(icmp_of(at_client)->type, kIcmpDestUnreach);
+    EXPECT_EQ(icmp_of(at_client)->code, 3);
+    EXPECT_TRUE(icmp_checksum_valid(at_client)) << "ICMP checksum";
+    // The quoted datagram is the one client1 sent, as it sent it.
+    EXPECT_EQ(dotted(quoted_ip(at_client)->src.host()), dotted(kClient1));
+    EXPECT_EQ(dotted(quoted_ip(at_client)->dst.host()), dotted(kWanIp));
+    EXPECT_EQ(quoted_ports(at_client)[0].host(), 40010);
+    EXPECT_EQ(quoted_ports(at_client)[1].host(), 8080);
+    EXPECT_TRUE(quoted_ip_checksum_valid(at_client)) << "the quoted IPv4 header checksum";
+    EXPECT_NE(port, 40010) << "(the test needs a translated port to prove the quoted port was restored)";
+    EXPECT_EQ(total_drops(), 0u);
+    // An error neither creates nor removes sessions (RFC 5508 REQ-6).
+    EXPECT_EQ(nat_->active(), 2u);
+}
+
+INSTANTIATE_TEST_SUITE_P(HairpinSource, HairpinIcmpError, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? std::string("Lan") : std::string("Wan"); });
+
+TEST_F(Hairpin, IcmpErrorBetweenTwoClientsMappings) {
+    // client1 and client2 talk through their UDP mappings (as in the hole
+    // punching test); client2's port closes and it says so to client1's
+    // outside address: client1 gets the error about its own datagram.
+    receive(Zone::lan, udp_datagram(mac_of(Zone::lan), kClient1Mac, kClient1, 5001, kInternetHost, 3478, 0x0111));
+    auto wan = sent(Zone::wan);
+    ASSERT_EQ(wan.size(), 1u);
+    const uint16_t p1 = udp_of(wan[0])->sport.host();
+    receive(Zone::lan, udp_datagram(mac_of(Zone::lan), kClient2Mac, kClient2, 6001, kInternetHost, 3478, 0x0211));
+    wan = sent(Zone::wan);
+    ASSERT_EQ(wan.size(), 1u);
+    const uint16_t p2 = udp_of(wan[0])->sport.host();
+    // client1 first (filtered: client2 never sent to it), then client2, then client1 again.
+    receive(Zone::lan, udp_datagram(mac_of(Zone::lan), kClient1Mac, kClient1, 5001, kWanIp, p2, 0x0113));
+    ASSERT_TRUE(sent(Zone::lan).empty());
+    receive(Zone::lan, udp_datagram(mac_of(Zone::lan), kClient2Mac, kClient2, 6001, kWanIp, p1, 0x0212));
+    ASSERT_FALSE(one_out_on_lan("client2 -> client1").empty());
+    const Bytes a = udp_datagram(mac_of(Zone::lan), kClient1Mac, kClient1, 5001, kWanIp, p2, 0x0112);
+    receive(Zone::lan, a);
+    const Bytes at2 = one_out_on_lan("client1 -> client2");
+    ASSERT_FALSE(at2.empty());
+
+    receive(Zone::lan, icmp_error_about(mac_of(Zone::lan), kClient2Mac, kClient2, kWanIp, at2));
+    const Bytes at1 = one_out_on_lan("client2's port unreachable");
+    ASSERT_FALSE(at1.empty());
+    EXPECT_EQ(dotted(ip_of(at1)->src.host()), dotted(kWanIp));
+    EXPECT_EQ(dotted(ip_of(at1)->dst.host()), dotted(kClient1));
+    EXPECT_TRUE(ip_checksum_valid(at1));
+    EXPECT_TRUE(icmp_checksum_valid(at1));
+    EXPECT_EQ(dotted(quoted_ip(at1)->src.host()), dotted(kClient1));
+    EXPECT_EQ(dotted(quoted_ip(at1)->dst.host()), dotted(kWanIp));
+    EXPECT_EQ(quoted_ports(at1)[0].host(), 5001);
+    EXPECT_EQ(quoted_ports(at1)[1].host(), p2);
+    EXPECT_TRUE(quoted_ip_checksum_valid(at1));
+    EXPECT_EQ(total_drops(), 1u);  // client1's first datagram
+    EXPECT_EQ(drops(Drop::hairpin_filtered), 1u);
+}
+
+// An ICMP query to wan-ip has no NAPT mapping to follow (its identifier is
+// the sender's own): like every flow to wan-ip that no forward or mapping
+// claims, it reaches the holder of wan-ip, the server, untranslated, and
+// the server's reply comes back although the dmz -> lan policy denies new
+// flows (the request made a tracking session).
+TEST_F(Hairpin, EchoRequestToWanIpIsAnsweredByTheServer) {
+    const Bytes req = echo_request(mac_of(Zone::lan), kClient1Mac, kClient1, kWanIp, 64, 56, 0x5150, 7);
+    receive(Zone::lan, req);
+    const auto dmz = sent(Zone::dmz);
+    EXPECT_TRUE(sent(Zone::lan).empty());
+    EXPECT_TRUE(sent(Zone::wan).empty());
+    ASSERT_EQ(dmz.size(), 1u);
+    EXPECT_EQ(mac_text(eth_of(dmz[0])->dst), mac_text(kServerMac));
+    EXPECT_EQ(dotted(ip_of(dmz[0])->src.host()), dotted(kClient1));
+    EXPECT_EQ(dotted(ip_of(dmz[0])->dst.host()), dotted(kWanIp));
+    EXPECT_EQ(icmp_of(dmz[0])->id.host(), 0x5150);
+    EXPECT_TRUE(ip_checksum_valid(dmz[0]));
+    EXPECT_TRUE(icmp_checksum_valid(dmz[0]));
+
+    const Bytes reply = PacketBuilder()
+                            .eth(mac_of(Zone::dmz), kServerMac)
+                            .ipv4({.src = kWanIp, .dst = kClient1, .proto = kIpProtoIcmp, .ttl = 64, .id = 0x0b0b})
+                            .icmp(kIcmpEchoReply, 0, 0x5150, 7)
+                            .payload(pattern(56))
+                            .build();
+    receive(Zone::dmz, reply);
+    const Bytes back = one_out_on_lan("the server's echo reply");
+    ASSERT_FALSE(back.empty());
+    EXPECT_EQ(mac_text(eth_of(back)->dst), mac_text(kClient1Mac));
+    EXPECT_EQ(dotted(ip_of(back)->src.host()), dotted(kWanIp));
+    EXPECT_EQ(dotted(ip_of(back)->dst.host()), dotted(kClient1));
+    EXPECT_EQ(icmp_of(back)->type, kIcmpEchoReply);
+    EXPECT_EQ(icmp_of(back)->id.host(), 0x5150);
+    EXPECT_TRUE(icmp_checksum_valid(back));
+    EXPECT_EQ(total_drops(), 0u);
+
+    // Control: an echo request the server starts toward client1 is a new
+    // dmz -> lan flow, which the default policy denies.
+    const Bytes unasked = PacketBuilder()
+                              .eth(mac_of(Zone::dmz), kServerMac)
+                              .ipv4({.src = kWanIp, .dst = kClient1, .proto = kIpProtoIcmp, .ttl = 64, .id = 0x0b0c})
+                              .icmp(kIcmpEchoRequest, 0, 0x6160, 1)
+                              .payload(pattern(56))
+                              .build();
+    receive(Zone::dmz, unasked);
+    EXPECT_TRUE(sent(Zone::lan).empty()) << "the server opened an ICMP flow into the LAN";
+    EXPECT_EQ(total_drops(), 1u);
+}
+
 }  // namespace
 }  // namespace ipshare
