@@ -523,6 +523,51 @@ TEST_F(Hairpin, UdpHolePunchingBetweenTwoClientsMappings) {
 }
 
 
+// ---------------------------------------------------------------- precedence for wan-ip
+
+// From the internet, a datagram to wan-ip follows, in this order: a live
+// session, a forward, the server (docs/forwarding.md).
+TEST_F(Hairpin, PrecedenceSessionThenForwardThenServer) {
+    // A session: client1's UDP mapping; the reply reaches client1, not the server.
+    receive(Zone::lan, udp_datagram(mac_of(Zone::lan), kClient1Mac, kClient1, 5002, kInternetHost, 4000, 0x0121));
+    auto wan = sent(Zone::wan);
+    ASSERT_EQ(wan.size(), 1u);
+    const uint16_t p1 = udp_of(wan[0])->sport.host();
+    const Bytes reply = udp_datagram(mac_of(Zone::wan), kGatewayMac, kInternetHost, 4000, kWanIp, p1, 0x0321);
+    receive(Zone::wan, reply);
+    const Bytes at1 = one_out_on_lan("the reply to client1's mapping");
+    ASSERT_FALSE(at1.empty());
+    expect_translated(reply, at1, kClient1Mac, mac_of(Zone::lan), kInternetHost, 4000, kClient1, 5002);
+
+    // A forward: wan-ip:8080 is client2's port 80, not the server's.
+    const Bytes syn = tcp_segment(mac_of(Zone::wan), kGatewayMac, kInternetHost, 50001, kWanIp, 8080, kTcpSyn, 0x0322);
+    receive(Zone::wan, syn);
+    const Bytes at2 = one_out_on_lan("the SYN to the forward");
+    ASSERT_FALSE(at2.empty());
+    expect_translated(syn, at2, kClient2Mac, mac_of(Zone::lan), kInternetHost, 50001, kClient2, 80);
+    // Its next segment follows the forward's session.
+    const Bytes ack = tcp_segment(mac_of(Zone::wan), kGatewayMac, kInternetHost, 50001, kWanIp, 8080, kTcpAck, 0x0323);
+    receive(Zone::wan, ack);
+    const Bytes at2b = one_out_on_lan("the next segment");
+    ASSERT_FALSE(at2b.empty());
+    expect_translated(ack, at2b, kClient2Mac, mac_of(Zone::lan), kInternetHost, 50001, kClient2, 80);
+
+    // Otherwise the server: UDP to 8080 (the forward is TCP only) and TCP to 8081.
+    for (const Bytes& f : {udp_datagram(mac_of(Zone::wan), kGatewayMac, kInternetHost, 4001, kWanIp, 8080, 0x0324),
+                           tcp_segment(mac_of(Zone::wan), kGatewayMac, kInternetHost, 50002, kWanIp, 8081, kTcpSyn,
+                                       0x0325)}) {
+        receive(Zone::wan, f);
+        const auto dmz = sent(Zone::dmz);
+        EXPECT_TRUE(sent(Zone::lan).empty());
+        EXPECT_TRUE(sent(Zone::wan).empty());
+        ASSERT_EQ(dmz.size(), 1u);
+        const be16* ports = reinterpret_cast<const be16*>(l4_of(f));
+        expect_translated(f, dmz[0], kServerMac, mac_of(Zone::dmz), kInternetHost, ports[0].host(), kWanIp,
+                          ports[1].host());
+    }
+    EXPECT_EQ(total_drops(), 0u);
+}
+
 // ---------------------------------------------------------------- ICMP (RFC 5508 section 6, RFC 7857 section 12)
 
 // An ICMP error from `src` to `dst` about `quoted` (a frame the sender
