@@ -116,6 +116,21 @@ def drop_delta(router, base, reason, expected, timeout=3.0):
         time.sleep(0.1)
 
 
+def expect_refused_by_wan_ip(who, addr, sport, dport, got, errs):
+    """`who` (at `addr`) sent from a UDP socket on `sport`, connected to
+    wan-ip:dport, and was refused: its socket saw ECONNREFUSED, and the one
+    ICMP port unreachable it got comes from wan-ip and quotes the datagram
+    exactly as `who` sent it."""
+    assert [g.get("error") for g in got] == ["ECONNREFUSED"], f"{who}'s connected socket got {got}"
+    assert len(errs) == 1, f"{who} got {len(errs)} ICMP errors: {[f.summary() for f in errs]}"
+    f = errs[0]
+    assert (f[ICMP].code, f[IP].src, f[IP].dst) == (3, T.WAN_IP, addr), f.summary()
+    assert (f[IPerror].src, f[IPerror].dst) == (addr, T.WAN_IP), (
+        f"the quoted datagram is {f[IPerror].src} -> {f[IPerror].dst}, not as {who} sent it")
+    assert (f[UDPerror].sport, f[UDPerror].dport) == (sport, dport), (
+        f"quoted ports {f[UDPerror].sport} -> {f[UDPerror].dport}")
+
+
 def tcp_frames(sniffer, port, direction="in"):
     return sniffer.frames(direction, lambda f: IP in f and TCP in f and port in (f[TCP].sport, f[TCP].dport))
 
@@ -176,14 +191,7 @@ def test_udp_forward_to_a_closed_port_answers_port_unreachable_from_wan_ip(route
         assert ag.send("c", T.WAN_IP, UDP_FWD, tok)["ok"]
         got = ag.recv("c", timeout=2)
         errs = isn.wait_for(lambda f: IP in f and ICMP in f and f[ICMP].type == 3, timeout=2, direction="in")
-    assert [g.get("error") for g in got] == ["ECONNREFUSED"], f"inet's connected socket got {got}"
-    assert len(errs) == 1, f"inet got {len(errs)} ICMP errors: {[f.summary() for f in errs]}"
-    f = errs[0]
-    assert (f[ICMP].code, f[IP].src, f[IP].dst) == (3, T.WAN_IP, T.INET_IP), f.summary()
-    assert (f[IPerror].src, f[IPerror].dst) == (T.INET_IP, T.WAN_IP), (
-        f"the quoted datagram is {f[IPerror].src} -> {f[IPerror].dst}, not as inet sent it")
-    assert (f[UDPerror].sport, f[UDPerror].dport) == (45002, UDP_FWD), (
-        f"quoted ports {f[UDPerror].sport} -> {f[UDPerror].dport}")
+    expect_refused_by_wan_ip("inet", T.INET_IP, 45002, UDP_FWD, got, errs)
 
 
 def test_port_range_forward_each_port_both_protocols(router):
@@ -288,14 +296,7 @@ def test_hairpin_icmp_error_from_the_target_reaches_the_client(router, source):
     assert len(at_target) == 1, f"client2 got {[f.summary() for f in at_target]}"
     expected_src = T.WAN_IP if source == "wan" else T.LAN_IP
     assert at_target[0][IP].src == expected_src and in_range(at_target[0][UDP].sport), at_target[0].summary()
-    assert [g.get("error") for g in got] == ["ECONNREFUSED"], f"client1's connected socket got {got}"
-    assert len(errs) == 1, f"client1 got {len(errs)} ICMP errors: {[f.summary() for f in errs]}"
-    f = errs[0]
-    assert (f[ICMP].code, f[IP].src, f[IP].dst) == (3, T.WAN_IP, T.CLIENT1_IP), f.summary()
-    assert (f[IPerror].src, f[IPerror].dst) == (T.CLIENT1_IP, T.WAN_IP), (
-        f"the quoted datagram is {f[IPerror].src} -> {f[IPerror].dst}, not as client1 sent it")
-    assert (f[UDPerror].sport, f[UDPerror].dport) == (cport, port), (
-        f"quoted ports {f[UDPerror].sport} -> {f[UDPerror].dport}")
+    expect_refused_by_wan_ip("client1", T.CLIENT1_IP, cport, port, got, errs)
     assert not at_server, f"the server saw the hairpinned flow: {[x.summary() for x in at_server]}"
 
 

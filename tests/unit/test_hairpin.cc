@@ -328,6 +328,15 @@ protected:
         return lan.empty() ? Bytes{} : lan[0];
     }
 
+    // A client's UDP socket talks to the internet once (a STUN server, say):
+    // the outside port of its mapping, read off the datagram that left on wan.
+    uint16_t udp_mapping(const Mac& mac, uint32_t client, uint16_t port, uint16_t ip_id) {
+        receive(Zone::lan, udp_datagram(mac_of(Zone::lan), mac, client, port, kInternetHost, 3478, ip_id));
+        const auto wan = sent(Zone::wan);
+        EXPECT_EQ(wan.size(), 1u) << "the datagram to the internet";
+        return wan.empty() ? 0 : udp_of(wan[0])->sport.host();
+    }
+
     uint64_t drops(Drop d) const { return counters_.drops[static_cast<size_t>(d)].get(); }
     uint64_t total_drops() const {
         uint64_t n = 0;
@@ -488,14 +497,8 @@ TEST_F(Hairpin, TcpToAnUnforwardedPortOfWanIpGoesToTheServerUnchanged) {
 
 TEST_F(Hairpin, UdpHolePunchingBetweenTwoClientsMappings) {
     // Each client learns its outside port by sending to the internet.
-    receive(Zone::lan, udp_datagram(mac_of(Zone::lan), kClient1Mac, kClient1, 5000, kInternetHost, 3478, 0x0101));
-    auto wan = sent(Zone::wan);
-    ASSERT_EQ(wan.size(), 1u);
-    const uint16_t p1 = udp_of(wan[0])->sport.host();
-    receive(Zone::lan, udp_datagram(mac_of(Zone::lan), kClient2Mac, kClient2, 6000, kInternetHost, 3478, 0x0201));
-    wan = sent(Zone::wan);
-    ASSERT_EQ(wan.size(), 1u);
-    const uint16_t p2 = udp_of(wan[0])->sport.host();
+    const uint16_t p1 = udp_mapping(kClient1Mac, kClient1, 5000, 0x0101);
+    const uint16_t p2 = udp_mapping(kClient2Mac, kClient2, 6000, 0x0201);
     ASSERT_NE(p1, p2);
 
     // client1 first, to client2's outside port: client2 never sent to
@@ -529,15 +532,12 @@ TEST_F(Hairpin, UdpHolePunchingBetweenTwoClientsMappings) {
 // session, a forward, the server (docs/forwarding.md).
 TEST_F(Hairpin, PrecedenceSessionThenForwardThenServer) {
     // A session: client1's UDP mapping; the reply reaches client1, not the server.
-    receive(Zone::lan, udp_datagram(mac_of(Zone::lan), kClient1Mac, kClient1, 5002, kInternetHost, 4000, 0x0121));
-    auto wan = sent(Zone::wan);
-    ASSERT_EQ(wan.size(), 1u);
-    const uint16_t p1 = udp_of(wan[0])->sport.host();
-    const Bytes reply = udp_datagram(mac_of(Zone::wan), kGatewayMac, kInternetHost, 4000, kWanIp, p1, 0x0321);
+    const uint16_t p1 = udp_mapping(kClient1Mac, kClient1, 5002, 0x0121);
+    const Bytes reply = udp_datagram(mac_of(Zone::wan), kGatewayMac, kInternetHost, 3478, kWanIp, p1, 0x0321);
     receive(Zone::wan, reply);
     const Bytes at1 = one_out_on_lan("the reply to client1's mapping");
     ASSERT_FALSE(at1.empty());
-    expect_translated(reply, at1, kClient1Mac, mac_of(Zone::lan), kInternetHost, 4000, kClient1, 5002);
+    expect_translated(reply, at1, kClient1Mac, mac_of(Zone::lan), kInternetHost, 3478, kClient1, 5002);
 
     // A forward: wan-ip:8080 is client2's port 80, not the server's.
     const Bytes syn = tcp_segment(mac_of(Zone::wan), kGatewayMac, kInternetHost, 50001, kWanIp, 8080, kTcpSyn, 0x0322);
@@ -643,14 +643,9 @@ TEST_F(Hairpin, IcmpErrorBetweenTwoClientsMappings) {
     // client1 and client2 talk through their UDP mappings (as in the hole
     // punching test); client2's port closes and it says so to client1's
     // outside address: client1 gets the error about its own datagram.
-    receive(Zone::lan, udp_datagram(mac_of(Zone::lan), kClient1Mac, kClient1, 5001, kInternetHost, 3478, 0x0111));
-    auto wan = sent(Zone::wan);
-    ASSERT_EQ(wan.size(), 1u);
-    const uint16_t p1 = udp_of(wan[0])->sport.host();
-    receive(Zone::lan, udp_datagram(mac_of(Zone::lan), kClient2Mac, kClient2, 6001, kInternetHost, 3478, 0x0211));
-    wan = sent(Zone::wan);
-    ASSERT_EQ(wan.size(), 1u);
-    const uint16_t p2 = udp_of(wan[0])->sport.host();
+    const uint16_t p1 = udp_mapping(kClient1Mac, kClient1, 5001, 0x0111);
+    const uint16_t p2 = udp_mapping(kClient2Mac, kClient2, 6001, 0x0211);
+    ASSERT_NE(p1, p2);
     // client1 first (filtered: client2 never sent to it), then client2, then client1 again.
     receive(Zone::lan, udp_datagram(mac_of(Zone::lan), kClient1Mac, kClient1, 5001, kWanIp, p2, 0x0113));
     ASSERT_TRUE(sent(Zone::lan).empty());
@@ -696,13 +691,16 @@ TEST_F(Hairpin, EchoRequestToWanIpIsAnsweredByTheServer) {
     EXPECT_TRUE(ip_checksum_valid(dmz[0]));
     EXPECT_TRUE(icmp_checksum_valid(dmz[0]));
 
-    const Bytes reply = PacketBuilder()
-                            .eth(mac_of(Zone::dmz), kServerMac)
-                            .ipv4({.src = kWanIp, .dst = kClient1, .proto = kIpProtoIcmp, .ttl = 64, .id = 0x0b0b})
-                            .icmp(kIcmpEchoReply, 0, 0x5150, 7)
-                            .payload(pattern(56))
-                            .build();
-    receive(Zone::dmz, reply);
+    // The server's ICMP echo message to client1.
+    const auto from_server = [&](uint8_t type, uint16_t id, uint16_t seq) {
+        return PacketBuilder()
+            .eth(mac_of(Zone::dmz), kServerMac)
+            .ipv4({.src = kWanIp, .dst = kClient1, .proto = kIpProtoIcmp, .ttl = 64, .id = seq})
+            .icmp(type, 0, id, seq)
+            .payload(pattern(56))
+            .build();
+    };
+    receive(Zone::dmz, from_server(kIcmpEchoReply, 0x5150, 7));
     const Bytes back = one_out_on_lan("the server's echo reply");
     ASSERT_FALSE(back.empty());
     EXPECT_EQ(mac_text(eth_of(back)->dst), mac_text(kClient1Mac));
@@ -715,13 +713,7 @@ TEST_F(Hairpin, EchoRequestToWanIpIsAnsweredByTheServer) {
 
     // Control: an echo request the server starts toward client1 is a new
     // dmz -> lan flow, which the default policy denies.
-    const Bytes unasked = PacketBuilder()
-                              .eth(mac_of(Zone::dmz), kServerMac)
-                              .ipv4({.src = kWanIp, .dst = kClient1, .proto = kIpProtoIcmp, .ttl = 64, .id = 0x0b0c})
-                              .icmp(kIcmpEchoRequest, 0, 0x6160, 1)
-                              .payload(pattern(56))
-                              .build();
-    receive(Zone::dmz, unasked);
+    receive(Zone::dmz, from_server(kIcmpEchoRequest, 0x6160, 1));
     EXPECT_TRUE(sent(Zone::lan).empty()) << "the server opened an ICMP flow into the LAN";
     EXPECT_EQ(total_drops(), 1u);
 }
