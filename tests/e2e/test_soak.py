@@ -34,9 +34,13 @@ import threading
 import time
 
 import pytest
+from scapy.layers.inet import IP, UDP
+from scapy.packet import Raw
 
 import topology as T
 from conftest import drain_sessions, memory_used, wait_memory_idle
+from test_foundation import send_ip
+from test_napt import wait_until
 
 pytestmark = pytest.mark.ipshare_only
 
@@ -55,8 +59,15 @@ timeout port-rest 2
 
 # Drop reasons the soak may raise, and why. Everything else must stay put.
 EXPECTED_DROPS = {
-    # none: the load is well-formed, within every cap, and no flush touches
-    # a TCP connection that is still open
+    # `flush sessions proto udp` can fall between inet's datagram to the UDP
+    # forward and client1's echo: the echo then leaves as a new NAPT flow
+    # (client1:9053 <-> inet:P), and inet's retry to wan-ip:9053 cannot get a
+    # forward session, whose inside key that NAPT session holds (a key
+    # collision, never overwritten). ipshare counts that collision as
+    # napt_table_full (see test_forward_collision_is_not_counted_as_table_full);
+    # udp-many retries until it gets its echo, so nothing fails. Bounded
+    # below by a share of the flows.
+    "napt_table_full": "key collision after a flush of a forwarded UDP flow",
 }
 
 
@@ -127,6 +138,39 @@ def control_step(router, state):
     return step
 
 
+@pytest.mark.xfail(strict=True, reason="bug: NatFail::collision is counted as napt_table_full (fail_drop's default "
+                   "branch in dataplane/nat_stage.cc) although the session table is nearly empty")
+def test_forward_collision_is_not_counted_as_table_full(router):
+    """A forwarded UDP flow is flushed; its target then sends to the remote
+    first (a NAPT session client1:9053 <-> inet:P); the remote's next
+    datagram to wan-ip:9053 needs a forward session whose inside key that
+    NAPT session holds. However it is handled, it is not a full table."""
+    rport = 45123
+    srv = T.Background(T.CLIENT1, [T.PY, T.HELPER, "udp-echo", "--port", FWD_UDP, "--timeout", 30],
+                       ready_line="ready", name="udp-echo 9053").start()
+    try:
+        with T.UdpAgent(T.INET) as ag:
+            ag.open("s", rport)
+            r = ag.xchg("s", T.WAN_IP, FWD_UDP, "collide-1")
+            assert r["ok"], f"the forward did not answer: {r}"
+            router.ctl("flush", "sessions", "proto", "udp")
+            pkt = IP(src=T.CLIENT1_IP, dst=T.INET_IP) / UDP(sport=FWD_UDP, dport=rport) / Raw(b"from-target")
+            send_ip(T.CLIENT1, pkt)
+            assert wait_until(lambda: router.ctl("show", "sessions", "count", "client", T.CLIENT1_IP, "proto", "udp",
+                                                 json=True)["count"] == 1, 3)
+            base = router.counters()
+            ag.send("s", T.WAN_IP, FWD_UDP, "collide-2")
+            time.sleep(0.5)
+            after = router.counters()
+    finally:
+        srv.stop()
+        router.ctl("flush", "sessions", "proto", "udp")
+    full = after.drop("napt_table_full") - base.drop("napt_table_full")
+    used = router.ctl("show", "memory", json=True)["memory"]
+    print(f"collision: napt_table_full +{full}; memory {used}")
+    assert full == 0, f"napt_table_full rose by {full} with the table nearly empty: {used}"
+
+
 def neighbour_set(router):
     return {(n["zone"], n["address"], n["mac"]) for n in router.ctl("show", "neighbours", json=True)["neighbours"]}
 
@@ -192,6 +236,8 @@ def test_soak(router):
     assert state["n"] >= 6, "the control thread's actions did not all run"
     unexpected = {r: n for r, n in rose.items() if r not in EXPECTED_DROPS}
     assert not unexpected, f"drop counters rose: {unexpected}"
+    assert sum(rose.values()) <= flows // 200, f"expected drops, but too many: {rose} for {flows} flows"
+    assert peak["sessions"] < 100000, f"peak {peak['sessions']} sessions: napt_table_full could be genuine"
     assert ok_mem, f"mbufs not back in the pool: {mem_end}"
     assert left == 0, f"{left} sessions left after the timeouts"
     assert mem1["sessions"] == 0 and mem1["mbufs"] <= mem0["mbufs"] and mem1["neighbour-queue"] == 0, (mem0, mem1)
