@@ -95,7 +95,7 @@ TimeoutClass Nat::class_of(uint8_t proto, TcpState st) {
     switch (proto) {
     case kIpProtoTcp:
         if (tcp_is_established(st)) return TimeoutClass::tcp_established;
-        return st == TcpState::syn_in ? TimeoutClass::tcp_syn_in : TimeoutClass::tcp_transitory;
+        return tcp_is_half_open_inbound(st) ? TimeoutClass::tcp_syn_in : TimeoutClass::tcp_transitory;
     case kIpProtoUdp: return TimeoutClass::udp;
     case kIpProtoIcmp: return TimeoutClass::icmp;
     default: return TimeoutClass::other;

@@ -63,11 +63,10 @@ EXPECTED_DROPS = {
     # forward and client1's echo: the echo then leaves as a new NAPT flow
     # (client1:9053 <-> inet:P), and inet's retry to wan-ip:9053 cannot get a
     # forward session, whose inside key that NAPT session holds (a key
-    # collision, never overwritten). ipshare counts that collision as
-    # napt_table_full (see test_forward_collision_is_not_counted_as_table_full);
+    # collision, never overwritten: test_forward_collision_is_counted_as_a_collision);
     # udp-many retries until it gets its echo, so nothing fails. Bounded
     # below by a share of the flows.
-    "napt_table_full": "key collision after a flush of a forwarded UDP flow",
+    "napt_collision": "key collision after a flush of a forwarded UDP flow",
 }
 
 
@@ -138,13 +137,12 @@ def control_step(router, state):
     return step
 
 
-@pytest.mark.xfail(strict=True, reason="bug: NatFail::collision is counted as napt_table_full (fail_drop's default "
-                   "branch in dataplane/nat_stage.cc) although the session table is nearly empty")
-def test_forward_collision_is_not_counted_as_table_full(router):
+def test_forward_collision_is_counted_as_a_collision(router):
     """A forwarded UDP flow is flushed; its target then sends to the remote
     first (a NAPT session client1:9053 <-> inet:P); the remote's next
     datagram to wan-ip:9053 needs a forward session whose inside key that
-    NAPT session holds. However it is handled, it is not a full table."""
+    NAPT session holds: it is dropped as napt_collision, not as a full
+    table (the table is nearly empty)."""
     rport = 45123
     srv = T.Background(T.CLIENT1, [T.PY, T.HELPER, "udp-echo", "--port", FWD_UDP, "--timeout", 30],
                        ready_line="ready", name="udp-echo 9053").start()
@@ -166,9 +164,11 @@ def test_forward_collision_is_not_counted_as_table_full(router):
         srv.stop()
         router.ctl("flush", "sessions", "proto", "udp")
     full = after.drop("napt_table_full") - base.drop("napt_table_full")
+    collided = after.drop("napt_collision") - base.drop("napt_collision")
     used = router.ctl("show", "memory", json=True)["memory"]
-    print(f"collision: napt_table_full +{full}; memory {used}")
+    print(f"collision: napt_collision +{collided}, napt_table_full +{full}; memory {used}")
     assert full == 0, f"napt_table_full rose by {full} with the table nearly empty: {used}"
+    assert collided == 1, f"napt_collision rose by {collided} for the one colliding datagram"
 
 
 def neighbour_set(router):
