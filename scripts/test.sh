@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # THE test command: dependencies, build, unit tests (meson test), the unit
 # tests again under ASan + UBSan and every fuzzer for a bounded time
-# (scripts/fuzz.sh --ci, clang + libFuzzer: about 6 minutes from a clean
-# build-fuzz on 2 cores), then the end-to-end tests (pytest, real hosts in
-# network namespaces; needs root).
+# (scripts/fuzz.sh --ci, clang + libFuzzer, 45 s per fuzzer: about 6 minutes
+# from a clean build-fuzz on 2 idle cores, most of it the clang build), then
+# the end-to-end tests (pytest, real hosts in network namespaces; needs root).
 #   IPSHARE_TEST_FUZZ=0 skips the fuzz step (the default is 1);
 #   IPSHARE_FUZZ_SECONDS=N runs each fuzzer N seconds instead of --ci's.
 #   BUILD_DIR           build directory, relative to the repo root (default build)
 #   IPSHARE_E2E_ROUTER  ipshare (default) or kernel (the Linux reference router)
-# Exits non-zero if anything failed; both suites run even if the first fails.
+# Exits non-zero if anything failed; every step runs even if an earlier one failed.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export BUILD_DIR=${BUILD_DIR:-build}
