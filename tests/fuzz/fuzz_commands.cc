@@ -29,17 +29,8 @@ using namespace ipshare;
 
 namespace {
 
-constexpr const char* kReferenceConfig =
-    "port wan net_af_packet0\n"
-    "port lan net_af_packet1\n"
-    "port dmz net_af_packet2\n"
-    "lan address 192.168.1.1/24\n"
-    "wan network 203.0.113.0/24 gateway 203.0.113.1\n"
-    "server address 203.0.113.10\n"
-    "napt ports 61000-65535\n"
-    "timeout udp 600\n"
-    "route 10.20.0.0/16 via 192.168.1.254\n"
-    "route 203.0.113.128/25 dev wan\n"
+// The fake's reference configuration, with a forward and a filter rule.
+constexpr const char* kMoreConfig =
     "forward tcp 2222 to 192.168.1.11 port 22\n"
     "filter deny from wan to lan proto tcp port 23\n";
 
@@ -51,7 +42,7 @@ class FuzzApi : public test::FakeApi {
 public:
     FuzzApi() {
         config = Config{};
-        if (auto err = parse_config(kReferenceConfig, "ipshare.conf", config)) {
+        if (auto err = parse_config(std::string(kConfigText) + kMoreConfig, "ipshare.conf", config)) {
             std::fprintf(stderr, "fuzz_commands: %s\n", err->str().c_str());
             std::abort();
         }
