@@ -6,39 +6,18 @@
 // `forward` and `hairpin source`; nat_stage.cc, on_hairpin and chain_in).
 //
 // Real mbufs from a real mempool go in through ring-backed ethdev ports and
-// process_burst(); the frames that leave are read back from the TX rings and
+// process_burst() (tests/support/ring_router.h); the frames that leave are read back from the TX rings and
 // checked field by field. Checksums are verified by full recomputation
 // (packet_builder.h's reference sum over the pseudo-header), never by the
 // code under test.
 #include <gtest/gtest.h>
 
-#include <array>
-#include <atomic>
 #include <cstring>
-#include <memory>
 #include <string>
 #include <vector>
 
-#include <rte_bus_vdev.h>
-#include <rte_cycles.h>
-#include <rte_eth_ring.h>
-#include <rte_errno.h>
-#include <rte_ethdev.h>
-#include <rte_malloc.h>
-#include <rte_mbuf.h>
-#include <rte_mempool.h>
-#include <rte_rcu_qsbr.h>
-#include <rte_ring.h>
-
-#include "burst.h"
-#include "config_parse.h"
-#include "frag.h"
-#include "nat.h"
-#include "neighbour.h"
 #include "packet_builder.h"
-#include "port.h"
-#include "tables_build.h"
-#include "worker.h"
+#include "ring_router_test.h"
 
 namespace ipshare {
 namespace {
@@ -127,196 +106,27 @@ Bytes udp_datagram(const Mac& dst_mac, const Mac& src_mac, uint32_t src, uint16_
 
 // ---------------------------------------------------------------- the router
 
-constexpr unsigned kPoolSize = 1023;
-constexpr unsigned kRingSize = 256;
-
-// Three ring-backed ports, a WorkerCtx built as the daemon builds it, and
-// Tables from build_tables() over a parsed configuration with a forward.
-class Hairpin : public ::testing::Test {
+// A router on three ring-backed ports (ring_router.h) with Tables from
+// build_tables() over a parsed configuration with a forward.
+class Hairpin : public RingRouterTest {
 protected:
     void SetUp() override {
-        pool_ = rte_pktmbuf_pool_create("hp_pool", kPoolSize, 0, sizeof(MbufMeta), RTE_MBUF_DEFAULT_BUF_SIZE,
-                                        static_cast<int>(rte_socket_id()));
-        ASSERT_NE(pool_, nullptr) << rte_strerror(rte_errno);
-        initial_avail_ = rte_mempool_avail_count(pool_);
-        for (Zone z : kAllZones) ASSERT_NO_FATAL_FAILURE(make_port(z));
+        RingRouterParams p;
+        p.prefix = "hp";
+        p.mac_base = 0x20;
+        p.neighbours.push_back({Zone::lan, kClient1, kClient1Mac});
+        p.neighbours.push_back({Zone::lan, kClient2, kClient2Mac});
+        p.nat.port_lo = kNaptLo;
+        p.nat.port_hi = kNaptHi;
+        ASSERT_NO_FATAL_FAILURE(start_router(p));
         ASSERT_NO_FATAL_FAILURE(use_config(/*hairpin_lan=*/false));
-
-        const size_t qsz = rte_rcu_qsbr_get_memsize(1);
-        qsbr_ = static_cast<rte_rcu_qsbr*>(rte_zmalloc("hp_qsbr", qsz, RTE_CACHE_LINE_SIZE));
-        ASSERT_NE(qsbr_, nullptr);
-        ASSERT_EQ(rte_rcu_qsbr_init(qsbr_, 1), 0);
-        std::string err;
-        neigh_ = NeighbourTable::create("hp_neigh", 1024, qsbr_, &err);
-        ASSERT_TRUE(neigh_) << err;
-        ASSERT_TRUE(neigh_->set(Zone::dmz, kWanIp, mac_to_word(kServerMac.data())));
-        ASSERT_TRUE(neigh_->set(Zone::wan, kGateway, mac_to_word(kGatewayMac.data())));
-        ASSERT_TRUE(neigh_->set(Zone::lan, kClient1, mac_to_word(kClient1Mac.data())));
-        ASSERT_TRUE(neigh_->set(Zone::lan, kClient2, mac_to_word(kClient2Mac.data())));
-
-        const int socket = static_cast<int>(rte_socket_id());
-        learn_ = rte_ring_create_elem("hp_learn", sizeof(ArpLearnMsg), 256, socket, RING_F_SC_DEQ);
-        pending_ = rte_ring_create("hp_pending", 256, socket, RING_F_SC_DEQ);
-        inject_ = rte_ring_create("hp_inject", 256, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
-        refeed_ = rte_ring_create("hp_refeed", 256, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
-        ASSERT_TRUE(learn_ && pending_ && inject_ && refeed_);
-
-        NatParams np;
-        np.wan_ip = kWanIp;
-        np.port_lo = kNaptLo;
-        np.port_hi = kNaptHi;
-        np.capacity = 1024;
-        np.per_client = 64;
-        nat_ = Nat::create("hp_nat", np, &err);
-        ASSERT_TRUE(nat_) << err;
-        nat_->set_counters(&counters_);
-        frags_ = FragTable::create("hp_frag", 64, 64, &err);
-        ASSERT_TRUE(frags_) << err;
-
-        const uint64_t hz = rte_get_tsc_hz();
-        w_.index = 0;
-        w_.ports = ports_;
-        w_.tables = &published_;
-        w_.neigh = neigh_.get();
-        w_.learn_ring = learn_;
-        w_.pending_ring = pending_;
-        w_.inject_ring = inject_;
-        w_.qsbr = qsbr_;
-        w_.icmp_errors = TokenBucket(100, 50, hz);
-        w_.icmp_echo = TokenBucket(1000, 100, hz);
-        w_.arp_replies = TokenBucket(1000, 100, hz);
-        for (Zone z : kAllZones) {
-            w_.tx.q[idx(z)].port_id = ports_[idx(z)].port_id;
-            w_.tx.q[idx(z)].queue_id = 0;
-        }
-        w_.counters = &counters_;
-        w_.stop = &stop_;
-        w_.nat = nat_.get();
-        w_.frags = frags_.get();
-        w_.refeed_ring = refeed_;
-        w_.start_tsc = rte_rdtsc();
-        w_.tsc_hz = hz;
     }
 
-    void TearDown() override {
-        for (Zone z : kAllZones)
-            if (tx_[idx(z)]) {
-                EXPECT_EQ(rte_ring_count(tx_[idx(z)]), 0u) << "unread frames on " << kZoneNames[idx(z)];
-            }
-        if (pending_) {
-            EXPECT_EQ(rte_ring_count(pending_), 0u) << "frames waiting for ARP: a neighbour was missing";
-        }
-        free_ring_mbufs(pending_);
-        free_ring_mbufs(inject_);
-        free_ring_mbufs(refeed_);
-        for (Zone z : kAllZones) {
-            free_ring_mbufs(tx_[idx(z)]);
-            free_ring_mbufs(rx_[idx(z)]);
-        }
-        if (pool_) {
-            EXPECT_EQ(rte_mempool_avail_count(pool_), initial_avail_) << "mbufs leaked";
-        }
-        frags_.reset();
-        nat_.reset();
-        neigh_.reset();
-        rte_free(qsbr_);
-        rte_ring_free(learn_);
-        rte_ring_free(pending_);
-        rte_ring_free(inject_);
-        rte_ring_free(refeed_);
-        tables_.reset();
-        for (Zone z : kAllZones) {
-            if (port_made_[idx(z)]) {
-                rte_eth_dev_stop(ports_[idx(z)].port_id);
-                rte_vdev_uninit(port_name(z).c_str());
-            }
-            rte_ring_free(rx_[idx(z)]);
-            rte_ring_free(tx_[idx(z)]);
-        }
-        rte_mempool_free(pool_);
-    }
-
-    // Tables for the configuration, published to the worker. Safe between
-    // bursts: the test is the only "worker".
+    // Tables for the configuration, published to the worker.
     void use_config(bool hairpin_lan) {
-        Config cfg;
-        const auto e = parse_config(config_text(hairpin_lan), "hairpin.conf", cfg);
-        ASSERT_FALSE(e.has_value()) << e->str();
-        published_.store(nullptr);
-        tables_.reset();  // the route table's name is reused
         std::string err;
-        tables_ = build_tables(cfg, 1, ids_, &err);
-        ASSERT_TRUE(tables_) << err;
+        ASSERT_TRUE(load_config_text(config_text(hairpin_lan), 1, &err)) << err;
         ASSERT_EQ(tables_->nat.hairpin_source_lan, hairpin_lan);
-        published_.store(tables_.get());
-    }
-
-    static std::string port_name(Zone z) { return std::string("net_ring_hp_") + kZoneNames[idx(z)]; }
-
-    void make_port(Zone z) {
-        const int socket = static_cast<int>(rte_socket_id());
-        const std::string n = kZoneNames[idx(z)];
-        rx_[idx(z)] = rte_ring_create(("hp_rx_" + n).c_str(), kRingSize, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
-        tx_[idx(z)] = rte_ring_create(("hp_tx_" + n).c_str(), kRingSize, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
-        ASSERT_TRUE(rx_[idx(z)] && tx_[idx(z)]);
-        const int port = rte_eth_from_rings(("hp_" + n).c_str(), &rx_[idx(z)], 1, &tx_[idx(z)], 1,
-                                            static_cast<unsigned>(socket));
-        ASSERT_GE(port, 0) << "rte_eth_from_rings: " << rte_strerror(rte_errno);
-        port_made_[idx(z)] = true;
-        std::string err;
-        ASSERT_TRUE(port_start(static_cast<uint16_t>(port), 1, pool_, &ports_[idx(z)], &err)) << err;
-        // The ring PMD's MAC is all zeros: give each port its own.
-        const uint8_t mac[6] = {0x02, 0x1a, 0x00, 0x00, 0x00, static_cast<uint8_t>(0x20 + idx(z))};
-        std::memcpy(ports_[idx(z)].mac, mac, 6);
-    }
-
-    static void free_ring_mbufs(rte_ring* r) {
-        void* obj;
-        while (r && rte_ring_dequeue(r, &obj) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(obj));
-    }
-
-    Mac mac_of(Zone z) const {
-        Mac m;
-        std::memcpy(m.data(), ports_[idx(z)].mac, 6);
-        return m;
-    }
-
-    rte_mbuf* mbuf_of(const Bytes& frame) {
-        rte_mbuf* m = rte_pktmbuf_alloc(pool_);
-        EXPECT_NE(m, nullptr);
-        if (!m) return nullptr;
-        char* p = rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size()));
-        EXPECT_NE(p, nullptr);
-        std::memcpy(p, frame.data(), frame.size());
-        return m;
-    }
-
-    // One frame arrives on `z` and goes through the router.
-    void receive(Zone z, const Bytes& frame) {
-        rte_mbuf* m = mbuf_of(frame);
-        ASSERT_NE(m, nullptr);
-        ASSERT_EQ(rte_ring_enqueue(rx_[idx(z)], m), 0);
-        rte_mbuf* pkts[kBurst];
-        const uint16_t n = rte_eth_rx_burst(ports_[idx(z)].port_id, 0, pkts, kBurst);
-        ASSERT_EQ(n, 1);
-        process_burst(w_, *published_.load(), z, pkts, n);
-        w_.tx.flush_all(counters_);
-    }
-
-    std::vector<Bytes> sent(Zone z) {
-        std::vector<Bytes> out;
-        void* objs[64];
-        unsigned n;
-        while ((n = rte_ring_dequeue_burst(tx_[idx(z)], objs, 64, nullptr)) > 0) {
-            for (unsigned i = 0; i < n; ++i) {
-                auto* m = static_cast<rte_mbuf*>(objs[i]);
-                EXPECT_EQ(m->nb_segs, 1);
-                const auto* p = rte_pktmbuf_mtod(m, const uint8_t*);
-                out.emplace_back(p, p + rte_pktmbuf_data_len(m));
-                rte_pktmbuf_free(m);
-            }
-        }
-        return out;
     }
 
     // The one frame `frame` produced: it left on lan and nowhere else.
@@ -336,33 +146,6 @@ protected:
         EXPECT_EQ(wan.size(), 1u) << "the datagram to the internet";
         return wan.empty() ? 0 : udp_of(wan[0])->sport.host();
     }
-
-    uint64_t drops(Drop d) const { return counters_.drops[static_cast<size_t>(d)].get(); }
-    uint64_t total_drops() const {
-        uint64_t n = 0;
-        for (const auto& c : counters_.drops) n += c.get();
-        return n;
-    }
-
-    rte_mempool* pool_ = nullptr;
-    unsigned initial_avail_ = 0;
-    std::array<rte_ring*, kNumZones> rx_{}, tx_{};
-    std::array<bool, kNumZones> port_made_{};
-    std::array<PortInfo, kNumZones> ports_{};
-    ForwardIds ids_;
-    std::unique_ptr<Tables> tables_;
-    std::atomic<const Tables*> published_{nullptr};
-    rte_rcu_qsbr* qsbr_ = nullptr;
-    std::unique_ptr<NeighbourTable> neigh_;
-    rte_ring* learn_ = nullptr;
-    rte_ring* pending_ = nullptr;
-    rte_ring* inject_ = nullptr;
-    rte_ring* refeed_ = nullptr;
-    std::unique_ptr<Nat> nat_;
-    std::unique_ptr<FragTable> frags_;
-    Counters counters_;
-    std::atomic<bool> stop_{false};
-    WorkerCtx w_;
 };
 
 // `out` is `in` after the router changed the addresses and ports to these:

@@ -3,7 +3,7 @@
 // dropped with a named counter (that counter, and no other, rises by one, and
 // nothing leaves any port), or passed (it leaves on the expected port, nothing
 // is counted as a drop). Real mbufs, a real mempool, ethdev ports backed by
-// rte_rings, as in test_stages.cc (main in eal_main.cc).
+// rte_rings (tests/support/ring_router.h; main in eal_main.cc).
 //
 // Rows may send frames before the one under test (a session to match, the
 // first fragment of a datagram); their effects are not checked. After each
@@ -12,38 +12,22 @@
 // time jumps ahead so that no session or fragment verdict outlives its row.
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <cstddef>
 #include <cstring>
 #include <functional>
-#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
 
-#include <rte_bus_vdev.h>
 #include <rte_cycles.h>
-#include <rte_eth_ring.h>
-#include <rte_errno.h>
-#include <rte_ethdev.h>
-#include <rte_malloc.h>
-#include <rte_mbuf.h>
-#include <rte_mempool.h>
-#include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
-#include "config_parse.h"
-#include "frag.h"
-#include "nat.h"
-#include "neighbour.h"
 #include "neighbour_manager.h"
 #include "packet_builder.h"
-#include "port.h"
+#include "ring_router_test.h"
 #include "stages.h"
-#include "tables_build.h"
-#include "worker.h"
 
 namespace ipshare {
 namespace {
@@ -60,7 +44,6 @@ constexpr const char* kConfig =
     "route 10.20.0.0/16 via 192.168.1.254\n";
 
 constexpr unsigned kPoolSize = 2047;
-constexpr unsigned kRingSize = 1024;
 
 // ---------------------------------------------------------------- the table
 
@@ -591,145 +574,28 @@ std::vector<Row> rows() {
 
 // ---------------------------------------------------------------- the fixture
 
-class Malformed : public ::testing::Test {
+class Malformed : public RingRouterTest {
 protected:
     void SetUp() override {
-        const int socket = static_cast<int>(rte_socket_id());
-        pool_ = rte_pktmbuf_pool_create("malf_pool", kPoolSize, 0, sizeof(MbufMeta), RTE_MBUF_DEFAULT_BUF_SIZE,
-                                        socket);
-        ASSERT_NE(pool_, nullptr) << rte_strerror(rte_errno);
-        for (Zone z : kAllZones) ASSERT_NO_FATAL_FAILURE(make_port(z));
-
-        Config c;
-        const auto err = parse_config(kConfig, "malformed.conf", c);
-        ASSERT_FALSE(err) << err->str();
-        ForwardIds ids;
+        RingRouterParams p;
+        p.prefix = "malf";
+        p.pool_size = kPoolSize;
+        p.ring_size = 1024;
+        p.mac_base = 0x20;  // port_mac()
+        p.neighbours.push_back({Zone::lan, kClient1, kClient1Mac});
+        p.neighbours.push_back({Zone::lan, kClient2, kClient2Mac});
+        p.icmp_errors = p.icmp_echo = p.arp_replies = {1000, 1000};
+        p.now_s = 1;
+        p.drain_after_burst = true;  // one frame in on `z`, through the router as the worker loop runs it
+        ASSERT_NO_FATAL_FAILURE(start_router(p));
         std::string why;
-        tables_ = build_tables(c, 4242, ids, &why);
-        ASSERT_TRUE(tables_) << why;
-        published_.store(tables_.get());
-
-        const size_t qsz = rte_rcu_qsbr_get_memsize(1);
-        qsbr_ = static_cast<rte_rcu_qsbr*>(rte_zmalloc("malf_qsbr", qsz, RTE_CACHE_LINE_SIZE));
-        ASSERT_NE(qsbr_, nullptr);
-        ASSERT_EQ(rte_rcu_qsbr_init(qsbr_, 1), 0);
-        neigh_ = NeighbourTable::create("malf_neigh", 1024, qsbr_, &why);
-        ASSERT_TRUE(neigh_) << why;
-        ASSERT_TRUE(neigh_->set(Zone::dmz, kWanIp, mac_to_word(kServerMac.data())));
-        ASSERT_TRUE(neigh_->set(Zone::wan, kGateway, mac_to_word(kGatewayMac.data())));
-        ASSERT_TRUE(neigh_->set(Zone::lan, kClient1, mac_to_word(kClient1Mac.data())));
-        ASSERT_TRUE(neigh_->set(Zone::lan, kClient2, mac_to_word(kClient2Mac.data())));
-
-        learn_ = rte_ring_create_elem("malf_learn", sizeof(ArpLearnMsg), 256, socket, RING_F_SC_DEQ);
-        pending_ = rte_ring_create("malf_pending", 256, socket, RING_F_SC_DEQ);
-        inject_ = rte_ring_create("malf_inject", 256, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
-        refeed_ = rte_ring_create("malf_refeed", 256, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
-        ASSERT_TRUE(learn_ && pending_ && inject_ && refeed_);
-
-        NatParams np;
-        np.wan_ip = kWanIp;
-        np.capacity = 1024;
-        np.per_client = 64;
-        nat_ = Nat::create("malf_nat", np, &why);
-        ASSERT_TRUE(nat_) << why;
-        nat_->set_counters(&counters_);
-        frags_ = FragTable::create("malf_frag", 64, 64, &why);
-        ASSERT_TRUE(frags_) << why;
-
-        const uint64_t hz = rte_get_tsc_hz();
-        w_.index = 0;
-        w_.ports = ports_;
-        w_.tables = &published_;
-        w_.neigh = neigh_.get();
-        w_.learn_ring = learn_;
-        w_.pending_ring = pending_;
-        w_.inject_ring = inject_;
-        w_.qsbr = qsbr_;
-        w_.icmp_errors = TokenBucket(1000, 1000, hz);
-        w_.icmp_echo = TokenBucket(1000, 1000, hz);
-        w_.arp_replies = TokenBucket(1000, 1000, hz);
-        for (Zone z : kAllZones) {
-            w_.tx.q[idx(z)].port_id = ports_[idx(z)].port_id;
-            w_.tx.q[idx(z)].queue_id = 0;
-        }
-        w_.counters = &counters_;
-        w_.stop = &stop_;
-        w_.nat = nat_.get();
-        w_.frags = frags_.get();
-        w_.refeed_ring = refeed_;
-        w_.start_tsc = rte_rdtsc();
-        w_.tsc_hz = hz;
-        w_.now_s = 1;
-        initial_avail_ = rte_mempool_avail_count(pool_);
+        ASSERT_TRUE(load_config_text(kConfig, 4242, &why)) << why;
     }
 
     void TearDown() override {
-        for (rte_ring* r : {pending_, inject_, refeed_}) free_ring(r);
-        for (Zone z : kAllZones) {
-            free_ring(tx_[idx(z)]);
-            free_ring(rx_[idx(z)]);
-        }
+        discard_output();
         frags_.reset();  // frees what still waits
-        if (pool_) {
-            EXPECT_EQ(rte_mempool_avail_count(pool_), initial_avail_) << "mbufs leaked";
-        }
-        nat_.reset();
-        neigh_.reset();
-        rte_free(qsbr_);
-        rte_ring_free(learn_);
-        rte_ring_free(pending_);
-        rte_ring_free(inject_);
-        rte_ring_free(refeed_);
-        tables_.reset();
-        for (Zone z : kAllZones) {
-            if (port_made_[idx(z)]) {
-                rte_eth_dev_stop(ports_[idx(z)].port_id);
-                rte_vdev_uninit((std::string("net_ring_malf_") + kZoneNames[idx(z)]).c_str());
-            }
-            rte_ring_free(rx_[idx(z)]);
-            rte_ring_free(tx_[idx(z)]);
-        }
-        rte_mempool_free(pool_);
-    }
-
-    void make_port(Zone z) {
-        const int socket = static_cast<int>(rte_socket_id());
-        const std::string n = kZoneNames[idx(z)];
-        rx_[idx(z)] = rte_ring_create(("malf_rx_" + n).c_str(), kRingSize, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
-        tx_[idx(z)] = rte_ring_create(("malf_tx_" + n).c_str(), kRingSize, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
-        ASSERT_TRUE(rx_[idx(z)] && tx_[idx(z)]);
-        const int port = rte_eth_from_rings(("malf_" + n).c_str(), &rx_[idx(z)], 1, &tx_[idx(z)], 1,
-                                            static_cast<unsigned>(socket));
-        ASSERT_GE(port, 0) << "rte_eth_from_rings: " << rte_strerror(rte_errno);
-        port_made_[idx(z)] = true;
-        std::string err;
-        ASSERT_TRUE(port_start(static_cast<uint16_t>(port), 1, pool_, &ports_[idx(z)], &err)) << err;
-        const Mac mac = port_mac(z);
-        std::memcpy(ports_[idx(z)].mac, mac.data(), 6);
-    }
-
-    static void free_ring(rte_ring* r) {
-        void* obj;
-        while (r && rte_ring_dequeue(r, &obj) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(obj));
-    }
-
-    // One frame in on `z`, through the router as the worker loop runs it.
-    void receive(Zone z, const Bytes& frame) {
-        rte_mbuf* m = rte_pktmbuf_alloc(pool_);
-        ASSERT_NE(m, nullptr);
-        if (!frame.empty()) {
-            char* p = rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size()));
-            ASSERT_NE(p, nullptr);
-            std::memcpy(p, frame.data(), frame.size());
-        }
-        ASSERT_EQ(rte_ring_enqueue(rx_[idx(z)], m), 0);
-        rte_mbuf* pkts[kBurst];
-        const uint16_t n = rte_eth_rx_burst(ports_[idx(z)].port_id, 0, pkts, kBurst);
-        ASSERT_EQ(n, 1);
-        process_burst(w_, *tables_, z, pkts, n);
-        drain_refeed(w_);
-        drain_inject(w_);
-        w_.tx.flush_all(counters_);
+        RingRouterTest::TearDown();
     }
 
     // Fragments still waiting are given up (the worker does it when they expire).
@@ -740,21 +606,9 @@ protected:
         w_.tx.flush_all(counters_);
     }
 
-    std::vector<Bytes> sent(Zone z) {
-        std::vector<Bytes> out;
-        void* obj;
-        while (rte_ring_dequeue(tx_[idx(z)], &obj) == 0) {
-            auto* m = static_cast<rte_mbuf*>(obj);
-            const auto* p = rte_pktmbuf_mtod(m, const uint8_t*);
-            out.emplace_back(p, p + rte_pktmbuf_data_len(m));
-            rte_pktmbuf_free(m);
-        }
-        return out;
-    }
-
     void discard_output() {
-        for (Zone z : kAllZones) free_ring(tx_[idx(z)]);
-        free_ring(pending_);
+        for (Zone z : kAllZones) free_ring_mbufs(tx_[idx(z)]);
+        free_ring_mbufs(pending_);
         ArpLearnMsg msg;
         while (rte_ring_dequeue_elem(learn_, &msg, sizeof msg) == 0) {
         }
@@ -821,25 +675,6 @@ protected:
             }
         }
     }
-
-    rte_mempool* pool_ = nullptr;
-    unsigned initial_avail_ = 0;
-    std::array<rte_ring*, kNumZones> rx_{}, tx_{};
-    std::array<bool, kNumZones> port_made_{};
-    std::array<PortInfo, kNumZones> ports_{};
-    std::unique_ptr<Tables> tables_;
-    std::atomic<const Tables*> published_{nullptr};
-    rte_rcu_qsbr* qsbr_ = nullptr;
-    std::unique_ptr<NeighbourTable> neigh_;
-    rte_ring* learn_ = nullptr;
-    rte_ring* pending_ = nullptr;
-    rte_ring* inject_ = nullptr;
-    rte_ring* refeed_ = nullptr;
-    std::unique_ptr<Nat> nat_;
-    std::unique_ptr<FragTable> frags_;
-    Counters counters_;
-    std::atomic<bool> stop_{false};
-    WorkerCtx w_;
 };
 
 TEST_F(Malformed, EveryRowOfTheTable) {

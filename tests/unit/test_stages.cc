@@ -36,6 +36,7 @@
 #include "frag.h"
 #include "neighbour.h"
 #include "packet_builder.h"
+#include "ring_router_test.h"
 #include "port.h"
 #include "route.h"
 #include "tables_build.h"
@@ -546,234 +547,23 @@ TEST_F(Neighbours, ForEachVisitsEveryEntry) {
 // ====================================================================== the walk
 
 constexpr unsigned kPoolSize = 4095;  // more than a TX ring holds
-constexpr unsigned kRingSize = 1024;
 
-// A router with three ring-backed ports, a WorkerCtx built by hand as the
-// daemon builds it, and the reference tables. Frames go in through the RX
-// ring and rte_eth_rx_burst, come out through rte_eth_tx_burst into the TX
-// ring, where the test reads them.
-class Walk : public ::testing::Test {
+// A router on three ring-backed ports (ring_router.h) with the reference
+// tables. Frames go in through the RX ring and rte_eth_rx_burst, come out
+// through rte_eth_tx_burst into the TX ring, where the test reads them.
+class Walk : public RingRouterTest {
 protected:
     void SetUp() override {
-        pool_ = rte_pktmbuf_pool_create("unit_pool", kPoolSize, 0, sizeof(MbufMeta), RTE_MBUF_DEFAULT_BUF_SIZE,
-                                        static_cast<int>(rte_socket_id()));
-        ASSERT_NE(pool_, nullptr) << rte_strerror(rte_errno);
-        initial_avail_ = rte_mempool_avail_count(pool_);
+        RingRouterParams p;
+        p.prefix = "unit";
+        p.pool_size = kPoolSize;
+        p.ring_size = 1024;
+        ASSERT_NO_FATAL_FAILURE(start_router(p));
         ASSERT_EQ(initial_avail_, kPoolSize);
-
-        for (Zone z : kAllZones) ASSERT_NO_FATAL_FAILURE(make_port(z));
-
         tables_ = reference_tables();
         ASSERT_TRUE(tables_);
         published_.store(tables_.get());
-
-        const size_t qsz = rte_rcu_qsbr_get_memsize(1);
-        qsbr_ = static_cast<rte_rcu_qsbr*>(rte_zmalloc("unit_walk_qsbr", qsz, RTE_CACHE_LINE_SIZE));
-        ASSERT_NE(qsbr_, nullptr);
-        ASSERT_EQ(rte_rcu_qsbr_init(qsbr_, 1), 0);
-        std::string err;
-        neigh_ = NeighbourTable::create("unit_walk_neigh", 1024, qsbr_, &err);
-        ASSERT_TRUE(neigh_) << err;
-        ASSERT_TRUE(neigh_->set(Zone::dmz, kWanIp, mac_to_word(kServerMac.data())));
-        ASSERT_TRUE(neigh_->set(Zone::wan, kGateway, mac_to_word(kGatewayMac.data())));
-
-        const int socket = static_cast<int>(rte_socket_id());
-        learn_ = rte_ring_create_elem("unit_learn", sizeof(ArpLearnMsg), 256, socket, RING_F_SC_DEQ);
-        pending_ = rte_ring_create("unit_pending", 256, socket, RING_F_SC_DEQ);
-        inject_ = rte_ring_create("unit_inject", 256, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
-        ASSERT_TRUE(learn_ && pending_ && inject_);
-
-        NatParams np;
-        np.wan_ip = kWanIp;
-        np.capacity = 1024;
-        np.per_client = 64;
-        nat_ = Nat::create("unit_nat", np, &err);
-        ASSERT_TRUE(nat_) << err;
-        nat_->set_counters(&counters_);
-        frags_ = FragTable::create("unit_frag", 64, 64, &err);
-        ASSERT_TRUE(frags_) << err;
-        refeed_ = rte_ring_create("unit_refeed", 256, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
-        ASSERT_NE(refeed_, nullptr);
-
-        const uint64_t hz = rte_get_tsc_hz();
-        w_.index = 0;
-        w_.ports = ports_;
-        w_.tables = &published_;
-        w_.neigh = neigh_.get();
-        w_.learn_ring = learn_;
-        w_.pending_ring = pending_;
-        w_.inject_ring = inject_;
-        w_.qsbr = qsbr_;
-        w_.icmp_errors = TokenBucket(100, 50, hz);
-        w_.icmp_echo = TokenBucket(1000, 100, hz);
-        w_.arp_replies = TokenBucket(1000, 100, hz);
-        for (Zone z : kAllZones) {
-            w_.tx.q[idx(z)].port_id = ports_[idx(z)].port_id;
-            w_.tx.q[idx(z)].queue_id = 0;
-        }
-        w_.counters = &counters_;
-        w_.stop = &stop_;
-        w_.nat = nat_.get();
-        w_.frags = frags_.get();
-        w_.refeed_ring = refeed_;
-        w_.start_tsc = rte_rdtsc();
-        w_.tsc_hz = hz;
     }
-
-    void TearDown() override {
-        // Every frame a test produced was read by the test.
-        for (Zone z : kAllZones) {
-            if (tx_[idx(z)]) {
-                EXPECT_EQ(rte_ring_count(tx_[idx(z)]), 0u) << "unread frames on " << kZoneNames[idx(z)];
-            }
-        }
-        if (pending_) {
-            EXPECT_EQ(rte_ring_count(pending_), 0u) << "unread frames waiting for ARP";
-        }
-        free_ring_mbufs(pending_);
-        free_ring_mbufs(inject_);
-        free_ring_mbufs(refeed_);
-        for (Zone z : kAllZones) {
-            free_ring_mbufs(tx_[idx(z)]);
-            free_ring_mbufs(rx_[idx(z)]);
-        }
-        if (pool_) {
-            EXPECT_EQ(rte_mempool_avail_count(pool_), initial_avail_) << "mbufs leaked";
-        }
-
-        frags_.reset();
-        nat_.reset();
-        neigh_.reset();
-        rte_free(qsbr_);
-        rte_ring_free(learn_);
-        rte_ring_free(pending_);
-        rte_ring_free(inject_);
-        rte_ring_free(refeed_);
-        tables_.reset();
-        for (Zone z : kAllZones) {
-            if (port_made_[idx(z)]) {
-                rte_eth_dev_stop(ports_[idx(z)].port_id);
-                rte_vdev_uninit(port_name(z).c_str());
-            }
-            rte_ring_free(rx_[idx(z)]);
-            rte_ring_free(tx_[idx(z)]);
-        }
-        rte_mempool_free(pool_);
-    }
-
-    static std::string port_name(Zone z) { return std::string("net_ring_unit_") + kZoneNames[idx(z)]; }
-
-    void make_port(Zone z) {
-        const int socket = static_cast<int>(rte_socket_id());
-        const std::string n = kZoneNames[idx(z)];
-        rx_[idx(z)] = rte_ring_create(("unit_rx_" + n).c_str(), kRingSize, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
-        tx_[idx(z)] = rte_ring_create(("unit_tx_" + n).c_str(), kRingSize, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
-        ASSERT_TRUE(rx_[idx(z)] && tx_[idx(z)]);
-        const int port = rte_eth_from_rings(("unit_" + n).c_str(), &rx_[idx(z)], 1, &tx_[idx(z)], 1,
-                                            static_cast<unsigned>(socket));
-        ASSERT_GE(port, 0) << "rte_eth_from_rings: " << rte_strerror(rte_errno);
-        port_made_[idx(z)] = true;
-        char name[RTE_ETH_NAME_MAX_LEN];
-        ASSERT_EQ(rte_eth_dev_get_name_by_port(static_cast<uint16_t>(port), name), 0);
-        ASSERT_EQ(std::string(name), port_name(z));
-        std::string err;
-        ASSERT_TRUE(port_start(static_cast<uint16_t>(port), 1, pool_, &ports_[idx(z)], &err)) << err;
-        // The ring PMD's MAC is all zeros and cannot be set (no mac_addr_set):
-        // give each port a distinct one, as port_start would read from a NIC,
-        // so that a frame's Ethernet source tells which port the router used.
-        const uint8_t mac[6] = {0x02, 0x1a, 0x00, 0x00, 0x00, static_cast<uint8_t>(0x10 + idx(z))};
-        std::memcpy(ports_[idx(z)].mac, mac, 6);
-    }
-
-    static void free_ring_mbufs(rte_ring* r) {
-        void* obj;
-        while (r && rte_ring_dequeue(r, &obj) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(obj));
-    }
-
-    Mac mac_of(Zone z) const {
-        Mac m;
-        std::memcpy(m.data(), ports_[idx(z)].mac, 6);
-        return m;
-    }
-
-    rte_mbuf* mbuf_of(const Bytes& frame) {
-        rte_mbuf* m = rte_pktmbuf_alloc(pool_);
-        EXPECT_NE(m, nullptr);
-        if (!m) return nullptr;
-        char* p = rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size()));
-        EXPECT_NE(p, nullptr);
-        std::memcpy(p, frame.data(), frame.size());
-        return m;
-    }
-
-    // The frames arrive on port `z` in one burst and go through the router.
-    void receive(Zone z, const std::vector<Bytes>& frames) {
-        std::vector<rte_mbuf*> in;
-        for (const Bytes& f : frames) in.push_back(mbuf_of(f));
-        receive_mbufs(z, in);
-    }
-    void receive(Zone z, const Bytes& frame) { receive(z, std::vector<Bytes>{frame}); }
-
-    void receive_mbufs(Zone z, std::vector<rte_mbuf*> in) {
-        ASSERT_LE(in.size(), kBurst);
-        ASSERT_EQ(rte_ring_enqueue_burst(rx_[idx(z)], reinterpret_cast<void* const*>(in.data()),
-                                         static_cast<unsigned>(in.size()), nullptr),
-                  in.size());
-        rte_mbuf* pkts[kBurst];
-        const uint16_t n = rte_eth_rx_burst(ports_[idx(z)].port_id, 0, pkts, kBurst);
-        ASSERT_EQ(n, in.size());
-        process_burst(w_, *published_.load(), z, pkts, n);
-        w_.tx.flush_all(counters_);
-    }
-
-    // What the router transmitted on port `z`, in order (the mbufs are freed).
-    std::vector<Bytes> sent(Zone z) {
-        std::vector<Bytes> out;
-        void* objs[64];
-        unsigned n;
-        while ((n = rte_ring_dequeue_burst(tx_[idx(z)], objs, 64, nullptr)) > 0) {
-            for (unsigned i = 0; i < n; ++i) {
-                auto* m = static_cast<rte_mbuf*>(objs[i]);
-                EXPECT_EQ(m->nb_segs, 1);
-                EXPECT_EQ(rte_pktmbuf_pkt_len(m), rte_pktmbuf_data_len(m));
-                const auto* p = rte_pktmbuf_mtod(m, const uint8_t*);
-                out.emplace_back(p, p + rte_pktmbuf_data_len(m));
-                rte_pktmbuf_free(m);
-            }
-        }
-        return out;
-    }
-
-    // No port sent anything.
-    void expect_nothing_sent() {
-        for (Zone z : kAllZones) EXPECT_TRUE(sent(z).empty()) << "frame sent on " << kZoneNames[idx(z)];
-    }
-
-    uint64_t drops(Drop d) const { return counters_.drops[static_cast<size_t>(d)].get(); }
-    uint64_t total_drops() const {
-        uint64_t n = 0;
-        for (const auto& c : counters_.drops) n += c.get();
-        return n;
-    }
-
-    rte_mempool* pool_ = nullptr;
-    unsigned initial_avail_ = 0;
-    std::array<rte_ring*, kNumZones> rx_{}, tx_{};
-    std::array<bool, kNumZones> port_made_{};
-    std::array<PortInfo, kNumZones> ports_{};
-    std::unique_ptr<Tables> tables_;
-    std::atomic<const Tables*> published_{nullptr};
-    rte_rcu_qsbr* qsbr_ = nullptr;
-    std::unique_ptr<NeighbourTable> neigh_;
-    rte_ring* learn_ = nullptr;
-    rte_ring* pending_ = nullptr;
-    rte_ring* inject_ = nullptr;
-    std::unique_ptr<Nat> nat_;
-    std::unique_ptr<FragTable> frags_;
-    rte_ring* refeed_ = nullptr;
-    Counters counters_;
-    std::atomic<bool> stop_{false};
-    WorkerCtx w_;
 };
 
 // The forwarded frame `out` is `in` routed: TTL one less, IP checksum right,
