@@ -43,15 +43,10 @@
 // total length, or past the frame) are poisoned: the router reading anything
 // that is not part of the packet is reported even though mbufs live in DPDK
 // memory that ASan does not otherwise watch (IPSHARE_FUZZ_SKIP=poison: not).
-#include <rte_bus_vdev.h>
 #include <rte_eal.h>
-#include <rte_eth_ring.h>
 #include <rte_errno.h>
-#include <rte_ethdev.h>
-#include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
-#include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
@@ -72,7 +67,7 @@
 #include "nat_rewrite.h"
 #include "neighbour.h"
 #include "pipeline_world.h"
-#include "port.h"
+#include "ring_router.h"
 #include "stages.h"
 #include "tables_build.h"
 #include "worker.h"
@@ -91,28 +86,12 @@
 namespace ipshare::fuzz {
 namespace {
 
-constexpr unsigned kPoolSize = 4095;
-constexpr unsigned kRingSize = 1024;
 constexpr uint32_t kNow = 1000;  // seconds; never moves but to let fragments expire
 
-struct Router {
-    rte_mempool* pool = nullptr;
-    rte_mempool* indirect = nullptr;
-    std::array<rte_ring*, kNumZones> rx{}, tx{};
-    std::array<PortInfo, kNumZones> ports{};
+// The router on ring ports (tests/support/ring_router.h), with the tables of
+// both configuration variants and what the harness needs between inputs.
+struct Router : test::RingRouter {
     std::array<std::unique_ptr<Tables>, kVariants> tables;
-    std::atomic<const Tables*> published{nullptr};
-    rte_rcu_qsbr* qsbr = nullptr;
-    std::unique_ptr<NeighbourTable> neigh;
-    rte_ring* learn = nullptr;
-    rte_ring* pending = nullptr;
-    rte_ring* inject = nullptr;
-    rte_ring* refeed = nullptr;
-    std::unique_ptr<Nat> nat;
-    std::unique_ptr<FragTable> frags;
-    Counters counters;
-    std::atomic<bool> stop{false};
-    WorkerCtx w;
     std::vector<Seed> setup;
     uint32_t setup_sessions = 0;
     std::set<std::string> skip;
@@ -136,28 +115,8 @@ std::unique_ptr<Tables> tables_from(const std::string& text, uint64_t generation
     return t;
 }
 
-void make_port(Zone z) {
-    const int socket = static_cast<int>(rte_socket_id());
-    const std::string n = kZoneNames[idx(z)];
-    R->rx[idx(z)] = rte_ring_create(("fuzz_rx_" + n).c_str(), kRingSize, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    R->tx[idx(z)] = rte_ring_create(("fuzz_tx_" + n).c_str(), kRingSize, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    if (!R->rx[idx(z)] || !R->tx[idx(z)]) die("rings");
-    const int port = rte_eth_from_rings(("fuzz_" + n).c_str(), &R->rx[idx(z)], 1, &R->tx[idx(z)], 1,
-                                        static_cast<unsigned>(socket));
-    if (port < 0) die(std::string("rte_eth_from_rings: ") + rte_strerror(rte_errno));
-    std::string err;
-    if (!port_start(static_cast<uint16_t>(port), 1, R->pool, &R->ports[idx(z)], &err)) die(err);
-    const Mac mac = router_mac(idx(z));
-    std::memcpy(R->ports[idx(z)].mac, mac.data(), 6);
-}
-
-void free_ring(rte_ring* r) {
-    void* obj;
-    while (rte_ring_dequeue(r, &obj) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(obj));
-}
-
 rte_mbuf* mbuf_of(const uint8_t* p, size_t n) {
-    rte_mbuf* m = rte_pktmbuf_alloc(R->pool);
+    rte_mbuf* m = rte_pktmbuf_alloc(R->pool_);
     if (!m) return nullptr;
     ASAN_UNPOISON_MEMORY_REGION(m->buf_addr, m->buf_len);
     if (n > rte_pktmbuf_tailroom(m)) n = rte_pktmbuf_tailroom(m);
@@ -168,38 +127,31 @@ rte_mbuf* mbuf_of(const uint8_t* p, size_t n) {
 
 // One frame in on `in`, through the router as the worker loop runs it.
 void run(Zone in, const Tables& t, rte_mbuf* m) {
-    R->published.store(&t);
-    if (rte_ring_enqueue(R->rx[idx(in)], m) != 0) die("rx ring full");
-    rte_mbuf* pkts[kBurst];
-    const uint16_t n = rte_eth_rx_burst(R->ports[idx(in)].port_id, 0, pkts, kBurst);
-    if (n != 1) die("rx burst");
-    WorkerCtx& w = R->w;
-    process_burst(w, t, in, pkts, n);
-    drain_refeed(w);
-    drain_inject(w);
-    w.tx.flush_all(R->counters);
+    R->published_.store(&t);
+    std::string err;
+    if (!R->run_burst(in, &m, 1, &err)) die(err);
 }
 
 // Fragments that wait for their first one are given up, as the worker does
 // when they expire: inbound ones go to the server, outbound ones are dropped.
 void give_up_fragments(const Tables& t) {
-    WorkerCtx& w = R->w;
+    WorkerCtx& w = R->w_;
     w.now_s = kNow + FragTable::kLifetimeSeconds;
     expire_sessions(w, t, 1u << 20);
     drain_refeed(w);
-    w.tx.flush_all(R->counters);
+    w.tx.flush_all(R->counters_);
     w.now_s = kNow;
 }
 
 void drain_learn(std::vector<ArpLearnMsg>* out) {
     ArpLearnMsg msg;
-    while (rte_ring_dequeue_elem(R->learn, &msg, sizeof msg) == 0)
+    while (rte_ring_dequeue_elem(R->learn_, &msg, sizeof msg) == 0)
         if (out) out->push_back(msg);
 }
 
 // Back to the starting point: no session, then the set-up packets.
 void reset(const Tables& t) {
-    Nat& nat = *R->nat;
+    Nat& nat = *R->nat_;
     for (uint32_t id = 0; id < nat.capacity(); ++id)
         if (nat.in_use(id)) nat.remove(id, kNow);
     give_up_fragments(t);
@@ -208,8 +160,8 @@ void reset(const Tables& t) {
         if (!m) die("no mbuf for the set-up");
         run(static_cast<Zone>(s.zone), t, m);
     }
-    for (Zone z : kAllZones) free_ring(R->tx[idx(z)]);
-    free_ring(R->pending);
+    for (Zone z : kAllZones) R->free_ring_mbufs(R->tx_[idx(z)]);
+    R->free_ring_mbufs(R->pending_);
     drain_learn(nullptr);
     if (nat.active() != R->setup_sessions) {
         std::fprintf(stderr, "fuzz_pipeline: the set-up packets opened %u sessions, expected %u\n", nat.active(),
@@ -321,7 +273,7 @@ void check(const Checker& c, const CounterTotals& before, const CounterTotals& a
         c.expect(f.size() >= sizeof(EthHdr), "l2", which + ": shorter than Ethernet");
         if (f.size() < sizeof(EthHdr)) continue;
         if (!o.pending) {
-            c.expect(std::memcmp(f.data() + 6, R->ports[idx(o.zone)].mac, 6) == 0, "l2",
+            c.expect(std::memcmp(f.data() + 6, R->ports_[idx(o.zone)].mac, 6) == 0, "l2",
                      which + ": Ethernet source is not the port's MAC");
             c.expect(!(f[0] & 1), "l2", which + ": Ethernet destination is multicast");
         }
@@ -329,7 +281,7 @@ void check(const Checker& c, const CounterTotals& before, const CounterTotals& a
         if (is_arp(f)) {
             const uint8_t* a = f.data() + 14;
             c.expect(arp_sent > 0 && o.zone == c.in, "originated", which + ": an ARP frame the router did not answer");
-            c.expect(rd16(a + 6) == kArpOpReply && std::memcmp(a + 8, R->ports[idx(o.zone)].mac, 6) == 0 &&
+            c.expect(rd16(a + 6) == kArpOpReply && std::memcmp(a + 8, R->ports_[idx(o.zone)].mac, 6) == 0 &&
                          std::memcmp(a + 18, f.data(), 6) == 0,
                      "originated", which + ": malformed ARP reply");
             if (o.zone == Zone::wan)
@@ -413,7 +365,7 @@ void check(const Checker& c, const CounterTotals& before, const CounterTotals& a
             }
             default: keyed = false; break;  // portless, fragments
             }
-            c.expect(!keyed || R->nat->lookup(key) != kNone, "lan-to-wan",
+            c.expect(!keyed || R->nat_->lookup(key) != kNone, "lan-to-wan",
                      which + ": translated, but a reply would find no session");
         }
 
@@ -437,7 +389,7 @@ void check(const Checker& c, const CounterTotals& before, const CounterTotals& a
             }
             default: keyed = false; break;  // fragments, truncated
             }
-            const bool session = keyed && R->nat->lookup(key) != kNone;
+            const bool session = keyed && R->nat_->lookup(key) != kNone;
             if (c.in == Zone::wan) {
                 c.expect(after.nat_in > before.nat_in, "wan-to-lan", which + ": reached lan untranslated");
                 c.expect(!keyed || session, "wan-to-lan", which + ": reached lan without a session");
@@ -501,7 +453,7 @@ void fix_checksums(Bytes& f) {
     l4[at + 1] = static_cast<uint8_t>(x);
 }
 
-unsigned pools_avail() { return rte_mempool_avail_count(R->pool) + rte_mempool_avail_count(R->indirect); }
+unsigned pools_avail() { return rte_mempool_avail_count(R->pool_) + rte_mempool_avail_count(R->indirect_); }
 
 }  // namespace
 }  // namespace ipshare::fuzz
@@ -533,71 +485,26 @@ extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
             b = e + 1;
         }
     }
-    const int socket = static_cast<int>(rte_socket_id());
-    R->pool = rte_pktmbuf_pool_create("fuzz_pool", kPoolSize, 0, sizeof(MbufMeta), RTE_MBUF_DEFAULT_BUF_SIZE, socket);
-    R->indirect = rte_pktmbuf_pool_create("fuzz_indirect", 1023, 0, sizeof(MbufMeta), 0, socket);
-    if (!R->pool || !R->indirect) die("mbuf pools");
-    for (Zone z : kAllZones) make_port(z);
-
+    test::RingRouterParams p;
+    p.prefix = "fuzz";
+    p.pool_size = 4095;
+    p.ring_size = 1024;
+    p.indirect_pool_size = 1023;
+    p.mac_base = router_mac(0)[5];
+    p.neighbours.clear();
+    for (const Neighbour& n : neighbours()) p.neighbours.push_back({static_cast<Zone>(n.zone), n.ip, n.mac});
+    p.nat.rest_seconds = 0;  // a removed session's port is free again at once
+    // A token per TSC tick: the limits never bite, so an input always gets the same answer.
+    const uint64_t hz = rte_get_tsc_hz();
+    p.icmp_errors = p.icmp_echo = p.arp_replies = {hz, uint64_t{1} << 40};
+    p.now_s = kNow;
+    p.drain_after_burst = true;  // as the worker loop runs a burst
+    std::string err;
+    if (!R->start(p, &err)) die(err);
     R->tables[0] = tables_from(kBaseConfig, 1);
     R->tables[1] = tables_from(std::string(kBaseConfig) + kVariantConfig, 2);
-    R->published.store(R->tables[0].get());
-
-    const size_t qsz = rte_rcu_qsbr_get_memsize(1);
-    R->qsbr = static_cast<rte_rcu_qsbr*>(rte_zmalloc("fuzz_qsbr", qsz, RTE_CACHE_LINE_SIZE));
-    if (!R->qsbr || rte_rcu_qsbr_init(R->qsbr, 1) != 0) die("rcu");
-    std::string err;
-    R->neigh = NeighbourTable::create("fuzz_neigh", 1024, R->qsbr, &err);
-    if (!R->neigh) die(err);
-    for (const Neighbour& n : neighbours())
-        if (!R->neigh->set(static_cast<Zone>(n.zone), n.ip, mac_to_word(n.mac.data()))) die("neighbour");
-
-    R->learn = rte_ring_create_elem("fuzz_learn", sizeof(ArpLearnMsg), 256, socket, RING_F_SC_DEQ);
-    R->pending = rte_ring_create("fuzz_pending", 256, socket, RING_F_SC_DEQ);
-    R->inject = rte_ring_create("fuzz_inject", 256, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    R->refeed = rte_ring_create("fuzz_refeed", 256, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    if (!R->learn || !R->pending || !R->inject || !R->refeed) die("rings");
-
-    NatParams np;
-    np.wan_ip = R->tables[0]->addr.wan_ip;
-    np.capacity = 1024;
-    np.per_client = 64;
-    np.rest_seconds = 0;  // a removed session's port is free again at once
-    R->nat = Nat::create("fuzz_nat", np, &err);
-    if (!R->nat) die(err);
-    R->nat->set_counters(&R->counters);
-    R->frags = FragTable::create("fuzz_frag", 64, 64, &err);
-    if (!R->frags) die(err);
-
-    const uint64_t hz = rte_get_tsc_hz();
-    WorkerCtx& w = R->w;
-    w.index = 0;
-    w.ports = R->ports;
-    w.tables = &R->published;
-    w.neigh = R->neigh.get();
-    w.learn_ring = R->learn;
-    w.pending_ring = R->pending;
-    w.inject_ring = R->inject;
-    w.qsbr = R->qsbr;
-    // A token per TSC tick: the limits never bite, so an input always gets the same answer.
-    w.icmp_errors = TokenBucket(hz, uint64_t{1} << 40, hz);
-    w.icmp_echo = TokenBucket(hz, uint64_t{1} << 40, hz);
-    w.arp_replies = TokenBucket(hz, uint64_t{1} << 40, hz);
-    for (Zone z : kAllZones) {
-        w.tx.q[idx(z)].port_id = R->ports[idx(z)].port_id;
-        w.tx.q[idx(z)].queue_id = 0;
-        w.tx.mtu[idx(z)] = R->ports[idx(z)].mtu;
-    }
-    w.tx.direct_pool = R->pool;
-    w.tx.indirect_pool = R->indirect;
-    w.counters = &R->counters;
-    w.stop = &R->stop;
-    w.nat = R->nat.get();
-    w.frags = R->frags.get();
-    w.refeed_ring = R->refeed;
-    w.start_tsc = rte_rdtsc();
-    w.tsc_hz = hz;
-    w.now_s = kNow;
+    if (R->tables[0]->addr.wan_ip != p.nat.wan_ip) die("wan-ip is not the NAT's address");
+    R->published_.store(R->tables[0].get());
 
     R->setup = setup_packets();
     R->setup_sessions = static_cast<uint32_t>(R->setup.size());
@@ -617,7 +524,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
     const unsigned avail_before = pools_avail();
     CounterTotals before;
-    before.add(R->counters);
+    before.add(R->counters_);
 
     rte_mbuf* m = mbuf_of(input.data(), input.size());
     if (!m) die("no mbuf for the input");
@@ -636,7 +543,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::vector<Out> outs;
     for (Zone z : kAllZones) {
         void* obj;
-        while (rte_ring_dequeue(R->tx[idx(z)], &obj) == 0) {
+        while (rte_ring_dequeue(R->tx_[idx(z)], &obj) == 0) {
             auto* mb = static_cast<rte_mbuf*>(obj);
             Bytes f(rte_pktmbuf_pkt_len(mb));
             const void* p = rte_pktmbuf_read(mb, 0, static_cast<uint32_t>(f.size()), f.data());
@@ -646,7 +553,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         }
     }
     void* obj;
-    while (rte_ring_dequeue(R->pending, &obj) == 0) {  // what the control thread would send after ARP
+    while (rte_ring_dequeue(R->pending_, &obj) == 0) {  // what the control thread would send after ARP
         auto* mb = static_cast<rte_mbuf*>(obj);
         const auto* meta = static_cast<const MbufMeta*>(rte_mbuf_to_priv(mb));
         Bytes f(rte_pktmbuf_mtod(mb, const uint8_t*), rte_pktmbuf_mtod(mb, const uint8_t*) + mb->data_len);
@@ -654,7 +561,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         rte_pktmbuf_free(mb);
     }
     CounterTotals after;
-    after.add(R->counters);
+    after.add(R->counters_);
     std::vector<ArpLearnMsg> learnt;
     drain_learn(&learnt);
     const Checker c{in, variant, t, frame, outs};
@@ -668,8 +575,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                          o.pending ? " (waiting for ARP)" : "", o.f.size(), hex(o.f).c_str());
     }
     check(c, before, after, learnt);
-    free_ring(R->inject);
-    free_ring(R->refeed);
+    R->free_ring_mbufs(R->inject_);
+    R->free_ring_mbufs(R->refeed_);
     ASAN_UNPOISON_MEMORY_REGION(buf, buf_len);
 
     if (pools_avail() != avail_before && c.on("leak")) {
