@@ -166,73 +166,76 @@ bool pump_until(CtlServer& server, Pred done, Clock::duration limit = 5s) {
     return done();
 }
 
+// A server with the TestHandler on ctl.sock in a directory of its own,
+// listening (or `listening` is false and EXPECT said why).
+struct Served {
+    explicit Served(CtlServer::Limits limits = {}) : server(path, handler_of(h), limits) {
+        std::string err;
+        listening = server.listen(&err);
+        EXPECT_TRUE(listening) << err;
+    }
+    TempDir dir;
+    TestHandler h;
+    const std::string path = dir / "ctl.sock";
+    CtlServer server;
+    bool listening = false;
+};
+
 std::vector<std::string> lines(std::initializer_list<const char*> l) { return {l.begin(), l.end()}; }
 
 TEST(CtlServer, AnswersWithFramedReplies) {
-    TempDir dir;
-    TestHandler h;
-    CtlServer server(dir / "ctl.sock", handler_of(h));
-    std::string err;
-    ASSERT_TRUE(server.listen(&err)) << err;
-    EXPECT_GE(server.fd(), 0);
+    Served s;
+    ASSERT_TRUE(s.listening);
+    EXPECT_GE(s.server.fd(), 0);
 
-    Client c(dir / "ctl.sock");
+    Client c(s.path);
     ASSERT_GE(c.fd, 0);
     ASSERT_TRUE(send_all(c.fd, "echo hello\n"));
-    EXPECT_EQ(c.reply(server), lines({"ok", "hello"}));
+    EXPECT_EQ(c.reply(s.server), lines({"ok", "hello"}));
     // The bytes on the wire: dot-stuffed lines, then the terminator.
     ASSERT_TRUE(send_all(c.fd, "echo .dot\n"));
-    ASSERT_TRUE(pump_until(server, [&] {
+    ASSERT_TRUE(pump_until(s.server, [&] {
         c.receive();
         return c.pending.size() >= 11;
     }));
     EXPECT_EQ(c.pending, "ok\n..dot\n.\n");
     c.pending.clear();
     ASSERT_TRUE(send_all(c.fd, "frob\r\n"));
-    EXPECT_EQ(c.reply(server), lines({"error: unknown 'frob'"}));
-    EXPECT_EQ(server.clients(), 1u);
+    EXPECT_EQ(c.reply(s.server), lines({"error: unknown 'frob'"}));
+    EXPECT_EQ(s.server.clients(), 1u);
 }
 
 TEST(CtlServer, PipelinedRequestsAreAnsweredInOrder) {
-    TempDir dir;
-    TestHandler h;
-    CtlServer server(dir / "ctl.sock", handler_of(h));
-    std::string err;
-    ASSERT_TRUE(server.listen(&err)) << err;
-    Client c(dir / "ctl.sock");
+    Served s;
+    ASSERT_TRUE(s.listening);
+    Client c(s.path);
     ASSERT_TRUE(send_all(c.fd, "echo 1\necho 2\n\necho 3\n"));
-    EXPECT_EQ(c.reply(server), lines({"ok", "1"}));
-    EXPECT_EQ(c.reply(server), lines({"ok", "2"}));
-    EXPECT_EQ(c.reply(server), lines({"error: unknown ''"}));
-    EXPECT_EQ(c.reply(server), lines({"ok", "3"}));
+    EXPECT_EQ(c.reply(s.server), lines({"ok", "1"}));
+    EXPECT_EQ(c.reply(s.server), lines({"ok", "2"}));
+    EXPECT_EQ(c.reply(s.server), lines({"error: unknown ''"}));
+    EXPECT_EQ(c.reply(s.server), lines({"ok", "3"}));
 }
 
 TEST(CtlServer, QuitClosesAfterTheReply) {
-    TempDir dir;
-    TestHandler h;
-    CtlServer server(dir / "ctl.sock", handler_of(h));
-    std::string err;
-    ASSERT_TRUE(server.listen(&err)) << err;
-    Client c(dir / "ctl.sock");
+    Served s;
+    ASSERT_TRUE(s.listening);
+    Client c(s.path);
     ASSERT_TRUE(send_all(c.fd, "quit\n"));
-    EXPECT_EQ(c.reply(server), lines({"ok"}));
-    EXPECT_TRUE(c.wait_eof(server));
-    EXPECT_EQ(server.clients(), 0u);
+    EXPECT_EQ(c.reply(s.server), lines({"ok"}));
+    EXPECT_TRUE(c.wait_eof(s.server));
+    EXPECT_EQ(s.server.clients(), 0u);
 }
 
 TEST(CtlServer, HalfClosedClientStillGetsItsReplies) {
-    TempDir dir;
-    TestHandler h;
-    CtlServer server(dir / "ctl.sock", handler_of(h));
-    std::string err;
-    ASSERT_TRUE(server.listen(&err)) << err;
-    Client c(dir / "ctl.sock");
+    Served s;
+    ASSERT_TRUE(s.listening);
+    Client c(s.path);
     // `echo ... | nc -U`: the last line may lack its LF.
     ASSERT_TRUE(send_all(c.fd, "echo a\necho b"));
     shutdown(c.fd, SHUT_WR);
-    EXPECT_EQ(c.reply(server), lines({"ok", "a"}));
-    EXPECT_EQ(c.reply(server), lines({"ok", "b"}));
-    EXPECT_TRUE(c.wait_eof(server));
+    EXPECT_EQ(c.reply(s.server), lines({"ok", "a"}));
+    EXPECT_EQ(c.reply(s.server), lines({"ok", "b"}));
+    EXPECT_TRUE(c.wait_eof(s.server));
 }
 
 TEST(CtlServer, SecondServerOnTheSamePathRefuses) {
@@ -328,37 +331,30 @@ TEST(CtlServer, BadPathsAreErrors) {
 }
 
 TEST(CtlServer, OversizedLineGetsAnErrorAndIsClosed) {
-    TempDir dir;
-    TestHandler h;
-    CtlServer server(dir / "ctl.sock", handler_of(h));
-    std::string err;
-    ASSERT_TRUE(server.listen(&err)) << err;
+    Served s;
+    ASSERT_TRUE(s.listening);
 
-    Client fits(dir / "ctl.sock");  // exactly the maximum is fine
+    Client fits(s.path);  // exactly the maximum is fine
     ASSERT_TRUE(send_all(fits.fd, std::string(ctl::kMaxRequestLine, 'a') + "\n"));
-    EXPECT_EQ(fits.reply(server), lines({"ok", "length 4096"}));
+    EXPECT_EQ(fits.reply(s.server), lines({"ok", "length 4096"}));
 
-    Client c(dir / "ctl.sock");
+    Client c(s.path);
     ASSERT_TRUE(send_all(c.fd, std::string(5000, 'a') + "\necho after\n"));
-    EXPECT_EQ(c.reply(server), lines({"error: line too long (at most 4096 bytes)"}));
-    EXPECT_TRUE(c.wait_eof(server));
-    EXPECT_EQ(h.requests, 1);  // neither the long line nor the next one reached the handler
+    EXPECT_EQ(c.reply(s.server), lines({"error: line too long (at most 4096 bytes)"}));
+    EXPECT_TRUE(c.wait_eof(s.server));
+    EXPECT_EQ(s.h.requests, 1);  // neither the long line nor the next one reached the handler
 
     // Without any LF, the server does not wait for the end of the line.
-    Client endless(dir / "ctl.sock");
+    Client endless(s.path);
     ASSERT_TRUE(send_all(endless.fd, std::string(3 * ctl::kMaxRequestLine, 'b')));
-    EXPECT_EQ(endless.reply(server), lines({"error: line too long (at most 4096 bytes)"}));
-    EXPECT_TRUE(endless.wait_eof(server));
-    EXPECT_TRUE(pump_until(server, [&] { return server.clients() == 1; }));  // `fits` stays
+    EXPECT_EQ(endless.reply(s.server), lines({"error: line too long (at most 4096 bytes)"}));
+    EXPECT_TRUE(endless.wait_eof(s.server));
+    EXPECT_TRUE(pump_until(s.server, [&] { return s.server.clients() == 1; }));  // `fits` stays
 }
 
 TEST(CtlServer, FiftyConcurrentClients) {
-    TempDir dir;
-    TestHandler h;
-    const std::string path = dir / "ctl.sock";
-    CtlServer server(path, handler_of(h));
-    std::string err;
-    ASSERT_TRUE(server.listen(&err)) << err;
+    Served s;
+    ASSERT_TRUE(s.listening);
 
     constexpr int kClients = 50, kRequests = 5;
     std::atomic<int> finished{0};
@@ -366,7 +362,7 @@ TEST(CtlServer, FiftyConcurrentClients) {
     std::vector<std::thread> threads;
     for (int i = 0; i < kClients; ++i) {
         threads.emplace_back([&, i] {
-            const int fd = connect_to(path);
+            const int fd = connect_to(s.path);
             if (fd >= 0) {
                 ctl::ReplyReader r;
                 std::string pending;
@@ -391,61 +387,55 @@ TEST(CtlServer, FiftyConcurrentClients) {
             ++finished;
         });
     }
-    const bool all = pump_until(server, [&] { return finished == kClients; }, 20s);
+    const bool all = pump_until(s.server, [&] { return finished == kClients; }, 20s);
     for (auto& t : threads) t.join();
     EXPECT_TRUE(all);
     for (int i = 0; i < kClients; ++i) EXPECT_EQ(good[size_t(i)], kRequests) << "client " << i;
-    EXPECT_EQ(h.requests, kClients * kRequests);
-    EXPECT_TRUE(pump_until(server, [&] { return server.clients() == 0; }));
+    EXPECT_EQ(s.h.requests, kClients * kRequests);
+    EXPECT_TRUE(pump_until(s.server, [&] { return s.server.clients() == 0; }));
 }
 
 TEST(CtlServer, ClientsBeyondTheLimitAreToldAndClosed) {
-    TempDir dir;
-    TestHandler h;
     CtlServer::Limits limits;
     limits.max_clients = 2;
-    CtlServer server(dir / "ctl.sock", handler_of(h), limits);
-    std::string err;
-    ASSERT_TRUE(server.listen(&err)) << err;
-    Client a(dir / "ctl.sock"), b(dir / "ctl.sock");
-    ASSERT_TRUE(pump_until(server, [&] { return server.clients() == 2; }));
-    Client c(dir / "ctl.sock");
-    EXPECT_EQ(c.reply(server), lines({"error: too many control connections (at most 2)"}));
-    EXPECT_TRUE(c.wait_eof(server));
+    Served s(limits);
+    ASSERT_TRUE(s.listening);
+    Client a(s.path), b(s.path);
+    ASSERT_TRUE(pump_until(s.server, [&] { return s.server.clients() == 2; }));
+    Client c(s.path);
+    EXPECT_EQ(c.reply(s.server), lines({"error: too many control connections (at most 2)"}));
+    EXPECT_TRUE(c.wait_eof(s.server));
     ASSERT_TRUE(send_all(a.fd, "echo a\n"));
-    EXPECT_EQ(a.reply(server), lines({"ok", "a"}));
+    EXPECT_EQ(a.reply(s.server), lines({"ok", "a"}));
 }
 
 TEST(CtlServer, ClientLeavingMidReplyDoesNotDisturbOthers) {
-    TempDir dir;
-    TestHandler h;
     CtlServer::Limits limits;
     limits.idle = 1s;
-    CtlServer server(dir / "ctl.sock", handler_of(h), limits);
-    std::string err;
-    ASSERT_TRUE(server.listen(&err)) << err;
+    Served s(limits);
+    ASSERT_TRUE(s.listening);
 
     // One client reads a little of a 3 MB reply and goes away; another asks
     // for the same and never reads; a third talks normally.
-    Client leaver(dir / "ctl.sock"), sleeper(dir / "ctl.sock"), normal(dir / "ctl.sock");
+    Client leaver(s.path), sleeper(s.path), normal(s.path);
     ASSERT_TRUE(send_all(normal.fd, "echo first\n"));
-    EXPECT_EQ(normal.reply(server), lines({"ok", "first"}));
+    EXPECT_EQ(normal.reply(s.server), lines({"ok", "first"}));
     ASSERT_TRUE(send_all(leaver.fd, "big 3000000\n"));
     ASSERT_TRUE(send_all(sleeper.fd, "big 3000000\n"));
-    ASSERT_TRUE(pump_until(server, [&] {
+    ASSERT_TRUE(pump_until(s.server, [&] {
         leaver.receive();
         return leaver.pending.size() >= 1000;
     }));
     close(leaver.fd);
     leaver.fd = -1;
     // The one who left is dropped at once (its next write fails).
-    EXPECT_TRUE(pump_until(server, [&] { return server.clients() == 2; }, 500ms));
+    EXPECT_TRUE(pump_until(s.server, [&] { return s.server.clients() == 2; }, 500ms));
 
     auto slowest = Clock::duration::zero();
     for (int k = 0; k < 20; ++k) {
         ASSERT_TRUE(send_all(normal.fd, "echo " + std::to_string(k) + "\n"));
         const auto t0 = Clock::now();
-        const auto r = normal.reply(server);
+        const auto r = normal.reply(s.server);
         slowest = std::max(slowest, Clock::now() - t0);
         ASSERT_TRUE(r);
         EXPECT_EQ(*r, (std::vector<std::string>{"ok", std::to_string(k)}));
@@ -454,25 +444,22 @@ TEST(CtlServer, ClientLeavingMidReplyDoesNotDisturbOthers) {
     // The one who does not read is dropped after the idle time, while the
     // normal client, which keeps talking, stays.
     const auto deadline = Clock::now() + 3s;
-    for (int k = 0; server.clients() != 1 && Clock::now() < deadline; ++k) {
+    for (int k = 0; s.server.clients() != 1 && Clock::now() < deadline; ++k) {
         ASSERT_TRUE(send_all(normal.fd, "echo " + std::to_string(k) + "\n"));
-        ASSERT_EQ(normal.reply(server), (std::vector<std::string>{"ok", std::to_string(k)}));
+        ASSERT_EQ(normal.reply(s.server), (std::vector<std::string>{"ok", std::to_string(k)}));
         std::this_thread::sleep_for(10ms);
     }
-    EXPECT_EQ(server.clients(), 1u);
+    EXPECT_EQ(s.server.clients(), 1u);
     ASSERT_TRUE(send_all(normal.fd, "echo still\n"));
-    EXPECT_EQ(normal.reply(server), lines({"ok", "still"}));
+    EXPECT_EQ(normal.reply(s.server), lines({"ok", "still"}));
 }
 
 TEST(CtlServer, PollOnceNeverBlocks) {
-    TempDir dir;
-    TestHandler h;
-    CtlServer server(dir / "ctl.sock", handler_of(h));
-    std::string err;
-    ASSERT_TRUE(server.listen(&err)) << err;
+    Served s;
+    ASSERT_TRUE(s.listening);
     // Clients that send nothing, half a line, or ask for more than their
     // socket holds without reading.
-    Client silent(dir / "ctl.sock"), half(dir / "ctl.sock"), greedy(dir / "ctl.sock");
+    Client silent(s.path), half(s.path), greedy(s.path);
     ASSERT_TRUE(send_all(half.fd, "echo no end"));
     std::string many;
     for (int i = 0; i < 50; ++i) many += "big 100000\n";
@@ -480,47 +467,41 @@ TEST(CtlServer, PollOnceNeverBlocks) {
     auto slowest = Clock::duration::zero();
     for (int i = 0; i < 200; ++i) {
         const auto t0 = Clock::now();
-        server.poll_once();
+        s.server.poll_once();
         slowest = std::max(slowest, Clock::now() - t0);
     }
     EXPECT_LT(slowest, 100ms);
     std::vector<pollfd> fds;
-    server.append_pollfds(&fds);
+    s.server.append_pollfds(&fds);
     EXPECT_EQ(fds.size(), 4u);
-    EXPECT_EQ(fds[0].fd, server.fd());
+    EXPECT_EQ(fds[0].fd, s.server.fd());
 }
 
 TEST(CtlServer, IdleClientsAreClosed) {
-    TempDir dir;
-    TestHandler h;
     CtlServer::Limits limits;
     limits.idle = 100ms;
-    CtlServer server(dir / "ctl.sock", handler_of(h), limits);
-    std::string err;
-    ASSERT_TRUE(server.listen(&err)) << err;
-    Client c(dir / "ctl.sock");
-    ASSERT_TRUE(pump_until(server, [&] { return server.clients() == 1; }));
+    Served s(limits);
+    ASSERT_TRUE(s.listening);
+    Client c(s.path);
+    ASSERT_TRUE(pump_until(s.server, [&] { return s.server.clients() == 1; }));
     const auto t0 = Clock::now();
-    EXPECT_TRUE(c.wait_eof(server));
+    EXPECT_TRUE(c.wait_eof(s.server));
     EXPECT_GE(Clock::now() - t0, 50ms);
-    EXPECT_EQ(server.clients(), 0u);
+    EXPECT_EQ(s.server.clients(), 0u);
 }
 
 TEST(CtlServer, RepliesBeyondTheOutputLimitBecomeErrors) {
-    TempDir dir;
-    TestHandler h;
     CtlServer::Limits limits;
     limits.max_output = 10000;
-    CtlServer server(dir / "ctl.sock", handler_of(h), limits);
-    std::string err;
-    ASSERT_TRUE(server.listen(&err)) << err;
-    Client c(dir / "ctl.sock");
+    Served s(limits);
+    ASSERT_TRUE(s.listening);
+    Client c(s.path);
     ASSERT_TRUE(send_all(c.fd, "big 20000\necho next\n"));
-    const auto r = c.reply(server);
+    const auto r = c.reply(s.server);
     ASSERT_TRUE(r);
     ASSERT_EQ(r->size(), 1u);
     EXPECT_EQ((*r)[0].rfind("error: reply too large (", 0), 0u) << (*r)[0];
-    EXPECT_EQ(c.reply(server), lines({"ok", "next"}));
+    EXPECT_EQ(c.reply(s.server), lines({"ok", "next"}));
 }
 
 TEST(CtlServer, HandlerExceptionsBecomeErrors) {
