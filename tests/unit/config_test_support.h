@@ -76,6 +76,18 @@ inline void expect_error(const std::string& text, int line, const std::string& f
     EXPECT_NE(e->message.find(fragment), std::string::npos) << "got: " << e->str() << "\nwanted: " << fragment;
 }
 
+// Each statement, appended to the reference as line 10, fails there with a
+// message containing its fragment.
+struct AppendedError {
+    std::string statement, fragment;
+};
+inline void expect_appended_errors(const std::vector<AppendedError>& cases) {
+    for (const AppendedError& c : cases) {
+        SCOPED_TRACE(c.statement);
+        expect_error(ref_plus(c.statement), 10, c.fragment);
+    }
+}
+
 // validate_config on a built config must fail at `line` with `fragment`.
 inline void expect_invalid(const Config& c, int line, const std::string& fragment) {
     const auto e = validate_config(c);

@@ -88,15 +88,15 @@ TEST(ConfigFilter, KeptInOrder) {
 }
 
 TEST(ConfigFilter, Syntax) {
-    expect_error(ref_plus("filter"), 10, "missing argument after 'filter'");
-    expect_error(ref_plus("filter drop from wan to lan"), 10,
-                 "unknown filter action 'drop' (expected allow, deny, reject or policy)");
-    expect_error(ref_plus("filter allow lan to wan"), 10, "expected 'from' after 'filter allow', got 'lan'");
-    expect_error(ref_plus("filter allow from lan wan"), 10, "expected 'to' after 'filter allow from lan', got 'wan'");
-    expect_error(ref_plus("filter allow from lan to"), 10, "missing argument after 'filter allow from lan to'");
-    expect_error(ref_plus("filter allow from lan to inet"), 10, "unknown zone 'inet' (expected wan, lan or dmz)");
-    expect_error(ref_plus("filter allow from lan to wan proto"), 10,
-                 "missing argument after 'filter allow from lan to wan proto'");
+    expect_appended_errors({
+        {"filter", "missing argument after 'filter'"},
+        {"filter drop from wan to lan", "unknown filter action 'drop' (expected allow, deny, reject or policy)"},
+        {"filter allow lan to wan", "expected 'from' after 'filter allow', got 'lan'"},
+        {"filter allow from lan wan", "expected 'to' after 'filter allow from lan', got 'wan'"},
+        {"filter allow from lan to", "missing argument after 'filter allow from lan to'"},
+        {"filter allow from lan to inet", "unknown zone 'inet' (expected wan, lan or dmz)"},
+        {"filter allow from lan to wan proto", "missing argument after 'filter allow from lan to wan proto'"},
+    });
 }
 
 TEST(ConfigFilter, SameZone) {
@@ -105,53 +105,56 @@ TEST(ConfigFilter, SameZone) {
 }
 
 TEST(ConfigFilter, UnknownOrRepeatedOption) {
-    expect_error(ref_plus("filter allow from lan to wan sport 80"), 10,
-                 "unknown filter option 'sport' (expected proto, src, dst, port, orig-dst or orig-port)");
-    expect_error(ref_plus("filter allow from lan to wan proto tcp proto udp"), 10, "duplicate filter option 'proto'");
-    expect_error(ref_plus("filter allow from lan to wan proto tcp port 80 port 81"), 10,
-                 "duplicate filter option 'port'");
+    expect_appended_errors({
+        {"filter allow from lan to wan sport 80",
+         "unknown filter option 'sport' (expected proto, src, dst, port, orig-dst or orig-port)"},
+        {"filter allow from lan to wan proto tcp proto udp", "duplicate filter option 'proto'"},
+        {"filter allow from lan to wan proto tcp port 80 port 81", "duplicate filter option 'port'"},
+    });
 }
 
 TEST(ConfigFilter, BadProto) {
-    expect_error(ref_plus("filter allow from lan to wan proto gre"), 10,
-                 "unknown protocol 'gre' (expected tcp, udp, icmp or a number 0..255)");
-    expect_error(ref_plus("filter allow from lan to wan proto 256"), 10, "filter proto '256' out of range (0..255)");
-    expect_error(ref_plus("filter allow from lan to wan proto 06"), 10,
-                 "bad number '06' (leading zeros are not allowed)");
-    expect_error(ref_plus("filter allow from lan to wan proto 6x"), 10, "bad number '6x'");
+    expect_appended_errors({
+        {"filter allow from lan to wan proto gre",
+         "unknown protocol 'gre' (expected tcp, udp, icmp or a number 0..255)"},
+        {"filter allow from lan to wan proto 256", "filter proto '256' out of range (0..255)"},
+        {"filter allow from lan to wan proto 06", "bad number '06' (leading zeros are not allowed)"},
+        {"filter allow from lan to wan proto 6x", "bad number '6x'"},
+    });
 }
 
 TEST(ConfigFilter, PortNeedsTcpOrUdp) {
-    expect_error(ref_plus("filter deny from wan to lan port 80"), 10, "filter port requires proto tcp or udp");
-    expect_error(ref_plus("filter deny from wan to lan proto icmp port 80"), 10,
-                 "filter port requires proto tcp or udp");
-    expect_error(ref_plus("filter deny from wan to lan orig-port 8080"), 10,
-                 "filter orig-port requires proto tcp or udp");
-    expect_error(ref_plus("filter deny from wan to lan orig-port 8080 proto 47"), 10,
-                 "filter orig-port requires proto tcp or udp");
+    expect_appended_errors({
+        {"filter deny from wan to lan port 80", "filter port requires proto tcp or udp"},
+        {"filter deny from wan to lan proto icmp port 80", "filter port requires proto tcp or udp"},
+        {"filter deny from wan to lan orig-port 8080", "filter orig-port requires proto tcp or udp"},
+        {"filter deny from wan to lan orig-port 8080 proto 47", "filter orig-port requires proto tcp or udp"},
+    });
 }
 
 TEST(ConfigFilter, BadPorts) {
-    expect_error(ref_plus("filter deny from wan to lan proto tcp port http"), 10,
-                 "bad port 'http' (expected PORT or LO-HI)");
-    expect_error(ref_plus("filter deny from wan to lan proto tcp port 70000"), 10,
-                 "filter port '70000' is beyond 65535");
-    expect_error(ref_plus("filter deny from wan to lan proto tcp orig-port 90-80"), 10,
-                 "filter orig-port range '90-80' is reversed (LO must not exceed HI)");
+    expect_appended_errors({
+        {"filter deny from wan to lan proto tcp port http", "bad port 'http' (expected PORT or LO-HI)"},
+        {"filter deny from wan to lan proto tcp port 70000", "filter port '70000' is beyond 65535"},
+        {"filter deny from wan to lan proto tcp orig-port 90-80",
+         "filter orig-port range '90-80' is reversed (LO must not exceed HI)"},
+    });
     EXPECT_EQ(must_parse(ref_plus("filter deny from wan to lan proto udp port 0-65535")).filters.at(0).port,
               (PortRange{0, 65535}));
 }
 
 TEST(ConfigFilter, PrefixesNeedZeroHostBits) {
-    expect_error(ref_plus("filter deny from wan to lan src 198.51.100.20/24"), 10,
-                 "filter src 198.51.100.20/24 has host bits set (network is 198.51.100.0/24)");
-    expect_error(ref_plus("filter deny from wan to lan dst 192.168.1.101/24"), 10,
-                 "filter dst 192.168.1.101/24 has host bits set (network is 192.168.1.0/24)");
-    expect_error(ref_plus("filter deny from wan to lan orig-dst 203.0.113.10/24"), 10,
-                 "filter orig-dst 203.0.113.10/24 has host bits set (network is 203.0.113.0/24)");
-    expect_error(ref_plus("filter deny from wan to lan dst 192.168.1.101"), 10,
-                 "missing prefix length in '192.168.1.101' (expected A.B.C.D/LEN)");
-    expect_error(ref_plus("filter deny from wan to lan src 300.0.0.0/8"), 10, "bad address in '300.0.0.0/8'");
+    expect_appended_errors({
+        {"filter deny from wan to lan src 198.51.100.20/24",
+         "filter src 198.51.100.20/24 has host bits set (network is 198.51.100.0/24)"},
+        {"filter deny from wan to lan dst 192.168.1.101/24",
+         "filter dst 192.168.1.101/24 has host bits set (network is 192.168.1.0/24)"},
+        {"filter deny from wan to lan orig-dst 203.0.113.10/24",
+         "filter orig-dst 203.0.113.10/24 has host bits set (network is 203.0.113.0/24)"},
+        {"filter deny from wan to lan dst 192.168.1.101",
+         "missing prefix length in '192.168.1.101' (expected A.B.C.D/LEN)"},
+        {"filter deny from wan to lan src 300.0.0.0/8", "bad address in '300.0.0.0/8'"},
+    });
     EXPECT_EQ(must_parse(ref_plus("filter deny from wan to lan src 0.0.0.0/0")).filters.at(0).src, (Ipv4Prefix{0, 0}));
 }
 
@@ -206,14 +209,13 @@ TEST(ConfigPolicy, Parses) {
 }
 
 TEST(ConfigPolicy, Errors) {
-    expect_error(ref_plus("filter policy from wan to wan deny"), 10,
-                 "filter policy from wan to wan: from and to must be different zones");
-    expect_error(ref_plus("filter policy from wan to lan drop"), 10,
-                 "unknown filter action 'drop' (expected allow, deny or reject)");
-    expect_error(ref_plus("filter policy from wan to lan"), 10,
-                 "missing argument after 'filter policy from wan to lan'");
-    expect_error(ref_plus("filter policy wan to lan deny"), 10, "expected 'from' after 'filter policy', got 'wan'");
-    expect_error(ref_plus("filter policy from wan to lan deny now"), 10, "unexpected 'now' after statement");
+    expect_appended_errors({
+        {"filter policy from wan to wan deny", "filter policy from wan to wan: from and to must be different zones"},
+        {"filter policy from wan to lan drop", "unknown filter action 'drop' (expected allow, deny or reject)"},
+        {"filter policy from wan to lan", "missing argument after 'filter policy from wan to lan'"},
+        {"filter policy wan to lan deny", "expected 'from' after 'filter policy', got 'wan'"},
+        {"filter policy from wan to lan deny now", "unexpected 'now' after statement"},
+    });
     expect_error(reference() + "filter policy from wan to lan deny\nfilter policy from wan to lan allow\n", 11,
                  "duplicate 'filter policy from wan to lan' (first at line 10)");
     // Another pair is not a duplicate.

@@ -87,26 +87,28 @@ TEST(ConfigForward, FullPortRange) {
 }
 
 TEST(ConfigForward, Protocol) {
-    expect_error(ref_plus("forward icmp 8080 to 192.168.1.101"), 10,
-                 "unknown forward protocol 'icmp' (expected tcp, udp or tcp+udp)");
-    expect_error(ref_plus("forward udp+tcp 8080 to 192.168.1.101"), 10, "unknown forward protocol 'udp+tcp'");
-    expect_error(ref_plus("forward TCP 8080 to 192.168.1.101"), 10, "unknown forward protocol 'TCP'");
+    expect_appended_errors({
+        {"forward icmp 8080 to 192.168.1.101", "unknown forward protocol 'icmp' (expected tcp, udp or tcp+udp)"},
+        {"forward udp+tcp 8080 to 192.168.1.101", "unknown forward protocol 'udp+tcp'"},
+        {"forward TCP 8080 to 192.168.1.101", "unknown forward protocol 'TCP'"},
+    });
 }
 
 TEST(ConfigForward, BadPort) {
     for (const std::string bad : {"http", "80-", "-80", "080", "80-090", "1-2-3", "+80", "8O", "80--90"})
         expect_error(ref_plus("forward tcp " + bad + " to 192.168.1.101"), 10,
                      "bad port '" + bad + "' (expected PORT or LO-HI)");
-    expect_error(ref_plus("forward tcp 80 -90 to 192.168.1.101"), 10,
-                 "expected 'to' after 'forward tcp 80', got '-90'");
-    expect_error(ref_plus("forward tcp 8080 to 192.168.1.101 port http"), 10,
-                 "bad port 'http' (expected PORT or LO-HI)");
+    expect_appended_errors({
+        {"forward tcp 80 -90 to 192.168.1.101", "expected 'to' after 'forward tcp 80', got '-90'"},
+        {"forward tcp 8080 to 192.168.1.101 port http", "bad port 'http' (expected PORT or LO-HI)"},
+    });
 }
 
 TEST(ConfigForward, PortBeyond65535) {
-    expect_error(ref_plus("forward tcp 65536 to 192.168.1.101"), 10, "forward port '65536' is beyond 65535");
-    expect_error(ref_plus("forward tcp 65000-99999999999 to 192.168.1.101"), 10,
-                 "forward port '65000-99999999999' is beyond 65535");
+    expect_appended_errors({
+        {"forward tcp 65536 to 192.168.1.101", "forward port '65536' is beyond 65535"},
+        {"forward tcp 65000-99999999999 to 192.168.1.101", "forward port '65000-99999999999' is beyond 65535"},
+    });
 }
 
 TEST(ConfigForward, PortRangeReversed) {
@@ -115,58 +117,63 @@ TEST(ConfigForward, PortRangeReversed) {
 }
 
 TEST(ConfigForward, OutsidePortZero) {
-    expect_error(ref_plus("forward tcp 0 to 192.168.1.101 port 80"), 10, "port 0 cannot be forwarded");
-    expect_error(ref_plus("forward udp 0-10 to 192.168.1.101"), 10, "port 0 cannot be forwarded");
+    expect_appended_errors({
+        {"forward tcp 0 to 192.168.1.101 port 80", "port 0 cannot be forwarded"},
+        {"forward udp 0-10 to 192.168.1.101", "port 0 cannot be forwarded"},
+    });
 }
 
 TEST(ConfigForward, Syntax) {
-    expect_error(ref_plus("forward"), 10, "missing argument after 'forward'");
-    expect_error(ref_plus("forward tcp"), 10, "missing argument after 'forward tcp'");
-    expect_error(ref_plus("forward tcp 8080"), 10, "missing argument after 'forward tcp 8080'");
-    expect_error(ref_plus("forward tcp 8080 192.168.1.101"), 10,
-                 "expected 'to' after 'forward tcp 8080', got '192.168.1.101'");
-    expect_error(ref_plus("forward tcp 8080 to"), 10, "missing argument after 'forward tcp 8080 to'");
-    expect_error(ref_plus("forward tcp 8080 to 192.168.1"), 10, "bad address '192.168.1'");
-    expect_error(ref_plus("forward tcp 8080 to 192.168.1.101 80"), 10,
-                 "expected 'port' after 'forward tcp 8080 to 192.168.1.101', got '80'");
-    expect_error(ref_plus("forward tcp 8080 to 192.168.1.101 port"), 10,
-                 "missing argument after 'forward tcp 8080 to 192.168.1.101 port'");
-    expect_error(ref_plus("forward tcp 8080 to 192.168.1.101 port 80 extra"), 10, "unexpected 'extra' after statement");
+    expect_appended_errors({
+        {"forward", "missing argument after 'forward'"},
+        {"forward tcp", "missing argument after 'forward tcp'"},
+        {"forward tcp 8080", "missing argument after 'forward tcp 8080'"},
+        {"forward tcp 8080 192.168.1.101", "expected 'to' after 'forward tcp 8080', got '192.168.1.101'"},
+        {"forward tcp 8080 to", "missing argument after 'forward tcp 8080 to'"},
+        {"forward tcp 8080 to 192.168.1", "bad address '192.168.1'"},
+        {"forward tcp 8080 to 192.168.1.101 80", "expected 'port' after 'forward tcp 8080 to 192.168.1.101', got '80'"},
+        {"forward tcp 8080 to 192.168.1.101 port", "missing argument after 'forward tcp 8080 to 192.168.1.101 port'"},
+        {"forward tcp 8080 to 192.168.1.101 port 80 extra", "unexpected 'extra' after statement"},
+    });
 }
 
 TEST(ConfigForward, TargetRangeLength) {
-    expect_error(ref_plus("forward tcp+udp 5000-5009 to 192.168.1.103 port 6000-6008"), 10,
-                 "forward target port range '6000-6008' has 9 ports, the outside range 5000-5009 has 10");
-    expect_error(ref_plus("forward tcp 8080 to 192.168.1.101 port 80-81"), 10,
-                 "forward target port range '80-81' has 2 ports, the outside range 8080 has 1");
+    expect_appended_errors({
+        {"forward tcp+udp 5000-5009 to 192.168.1.103 port 6000-6008",
+         "forward target port range '6000-6008' has 9 ports, the outside range 5000-5009 has 10"},
+        {"forward tcp 8080 to 192.168.1.101 port 80-81",
+         "forward target port range '80-81' has 2 ports, the outside range 8080 has 1"},
+    });
 }
 
 TEST(ConfigForward, TargetRangeBeyond65535) {
-    expect_error(ref_plus("forward tcp 5000-5009 to 192.168.1.103 port 65530"), 10,
-                 "forward target port range 65530-65539 goes beyond 65535");
-    expect_error(ref_plus("forward tcp 8080 to 192.168.1.101 port 65536"), 10,
-                 "forward target port '65536' is beyond 65535");
-    expect_error(ref_plus("forward tcp 5000-5009 to 192.168.1.103 port 65530-65539"), 10,
-                 "forward target port '65530-65539' is beyond 65535");
+    expect_appended_errors({
+        {"forward tcp 5000-5009 to 192.168.1.103 port 65530",
+         "forward target port range 65530-65539 goes beyond 65535"},
+        {"forward tcp 8080 to 192.168.1.101 port 65536", "forward target port '65536' is beyond 65535"},
+        {"forward tcp 5000-5009 to 192.168.1.103 port 65530-65539",
+         "forward target port '65530-65539' is beyond 65535"},
+    });
 }
 
 TEST(ConfigForward, TargetPortZeroOrReversed) {
-    expect_error(ref_plus("forward tcp 8080 to 192.168.1.101 port 0"), 10, "port 0 cannot be a forward target");
-    expect_error(ref_plus("forward tcp 5000-5009 to 192.168.1.103 port 6009-6000"), 10,
-                 "forward target port range '6009-6000' is reversed (LO must not exceed HI)");
+    expect_appended_errors({
+        {"forward tcp 8080 to 192.168.1.101 port 0", "port 0 cannot be a forward target"},
+        {"forward tcp 5000-5009 to 192.168.1.103 port 6009-6000",
+         "forward target port range '6009-6000' is reversed (LO must not exceed HI)"},
+    });
 }
 
 TEST(ConfigForward, TargetNotALanHost) {
-    expect_error(ref_plus("forward tcp 8080 to 10.20.0.5"), 10,
-                 "forward target 10.20.0.5 is outside the lan subnet 192.168.1.0/24");
-    expect_error(ref_plus("forward tcp 8080 to 203.0.113.10"), 10,
-                 "forward target 203.0.113.10 is outside the lan subnet 192.168.1.0/24");
-    expect_error(ref_plus("forward tcp 8080 to 192.168.1.0"), 10,
-                 "forward target 192.168.1.0 is the network address of the lan subnet 192.168.1.0/24");
-    expect_error(ref_plus("forward tcp 8080 to 192.168.1.255"), 10,
-                 "forward target 192.168.1.255 is the broadcast address of the lan subnet 192.168.1.0/24");
-    expect_error(ref_plus("forward tcp 8080 to 192.168.1.1"), 10,
-                 "forward target 192.168.1.1 is lan-ip (the router itself)");
+    expect_appended_errors({
+        {"forward tcp 8080 to 10.20.0.5", "forward target 10.20.0.5 is outside the lan subnet 192.168.1.0/24"},
+        {"forward tcp 8080 to 203.0.113.10", "forward target 203.0.113.10 is outside the lan subnet 192.168.1.0/24"},
+        {"forward tcp 8080 to 192.168.1.0",
+         "forward target 192.168.1.0 is the network address of the lan subnet 192.168.1.0/24"},
+        {"forward tcp 8080 to 192.168.1.255",
+         "forward target 192.168.1.255 is the broadcast address of the lan subnet 192.168.1.0/24"},
+        {"forward tcp 8080 to 192.168.1.1", "forward target 192.168.1.1 is lan-ip (the router itself)"},
+    });
 }
 
 TEST(ConfigForward, OverlapSameProtocol) {
@@ -191,10 +198,11 @@ TEST(ConfigForward, TcpUdpOverlapsBoth) {
 }
 
 TEST(ConfigForward, OverlapsNaptPorts) {
-    expect_error(ref_plus("forward tcp 61000 to 192.168.1.101"), 10,
-                 "forward tcp 61000 overlaps the napt port range 61000-65535");
-    expect_error(ref_plus("forward udp 60000-61000 to 192.168.1.101"), 10,
-                 "forward udp 60000-61000 overlaps the napt port range 61000-65535");
+    expect_appended_errors({
+        {"forward tcp 61000 to 192.168.1.101", "forward tcp 61000 overlaps the napt port range 61000-65535"},
+        {"forward udp 60000-61000 to 192.168.1.101",
+         "forward udp 60000-61000 overlaps the napt port range 61000-65535"},
+    });
     // Checked after the whole file: the napt range may come later.
     expect_error(ref_with(7, "forward tcp 50000 to 192.168.1.101") + "napt ports 49000-50000\n", 7,
                  "forward tcp 50000 overlaps the napt port range 49000-50000");
@@ -239,10 +247,12 @@ TEST(ConfigHairpin, Parses) {
 }
 
 TEST(ConfigHairpin, Errors) {
-    expect_error(ref_plus("hairpin source dmz"), 10, "unknown hairpin source 'dmz' (expected wan or lan)");
-    expect_error(ref_plus("hairpin lan"), 10, "expected 'source' after 'hairpin', got 'lan'");
-    expect_error(ref_plus("hairpin source"), 10, "missing argument after 'hairpin source'");
-    expect_error(ref_plus("hairpin source lan wan"), 10, "unexpected 'wan' after statement");
+    expect_appended_errors({
+        {"hairpin source dmz", "unknown hairpin source 'dmz' (expected wan or lan)"},
+        {"hairpin lan", "expected 'source' after 'hairpin', got 'lan'"},
+        {"hairpin source", "missing argument after 'hairpin source'"},
+        {"hairpin source lan wan", "unexpected 'wan' after statement"},
+    });
     expect_error(reference() + "hairpin source lan\nhairpin source lan\n", 11,
                  "duplicate 'hairpin source' (first at line 10)");
 }

@@ -211,8 +211,10 @@ TEST(ConfigNo, InAFile) {
     EXPECT_EQ(c.timeouts.udp, 60u);
     EXPECT_EQ(c.timeout_line[2], 12);
     EXPECT_EQ(c.routes.size(), 1u);
-    expect_error(ref_plus("no forward tcp 8080"), 10, "no forward matches 'tcp 8080'");
-    expect_error(ref_plus("no server address"), 10, "'server address' cannot be removed, only changed");
+    expect_appended_errors({
+        {"no forward tcp 8080", "no forward matches 'tcp 8080'"},
+        {"no server address", "'server address' cannot be removed, only changed"},
+    });
 }
 
 TEST(ConfigNo, LineNumberIgnored) {

@@ -81,8 +81,10 @@ TEST(ConfigValidate, DefaultPortsPerClientIsNotHeldAgainstASmallRange) {
 }
 
 TEST(ConfigValidate, RouteDuplicatePrefix) {
-    expect_error(ref_plus("route 10.20.0.0/16 via 203.0.113.1"), 10, "duplicate route 10.20.0.0/16 (first at line 8)");
-    expect_error(ref_plus("route 203.0.113.128/25 dev dmz"), 10, "duplicate route 203.0.113.128/25 (first at line 9)");
+    expect_appended_errors({
+        {"route 10.20.0.0/16 via 203.0.113.1", "duplicate route 10.20.0.0/16 (first at line 8)"},
+        {"route 203.0.113.128/25 dev dmz", "duplicate route 203.0.113.128/25 (first at line 9)"},
+    });
 }
 
 TEST(ConfigValidate, RouteHostBitsSet) {
@@ -114,9 +116,10 @@ TEST(ConfigValidate, RouteContainsWanNetwork) {
 }
 
 TEST(ConfigValidate, RouteContainsServer) {
-    expect_error(ref_plus("route 203.0.113.8/29 dev dmz"), 10,
-                 "route 203.0.113.8/29 contains the server address 203.0.113.10");
-    expect_error(ref_plus("route 203.0.113.10/32 dev wan"), 10, "contains the server address 203.0.113.10");
+    expect_appended_errors({
+        {"route 203.0.113.8/29 dev dmz", "route 203.0.113.8/29 contains the server address 203.0.113.10"},
+        {"route 203.0.113.10/32 dev wan", "contains the server address 203.0.113.10"},
+    });
 }
 
 TEST(ConfigValidate, RouteContainsLanIp) {
