@@ -632,110 +632,63 @@ def cmd_udp_many(a):
     return 0 if res["failed"] == 0 else 1
 
 
-def main():
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+# Options that several sub-commands share: (flag, add_argument keywords).
+PORT = ("--port", dict(type=int, required=True))
+DST = ("--dst", dict(required=True))
+BIND = ("--bind", dict(default="0.0.0.0"))
+IFACE = ("--iface", dict(required=True))
+
+
+def timeout(seconds):
+    return ("--timeout", dict(type=float, default=seconds))
+
+
+# Each sub-command: its name, its function and its options.
+COMMANDS = [
+    ("sniff", cmd_sniff, [IFACE, timeout(30)]),
+    ("l2xchg", cmd_l2xchg, [IFACE, ("--frame", dict(required=True)), ("--ethertype", dict(default="0x0806")),
+                            timeout(2), ("--linger", dict(type=float, default=0.5))]),
+    ("send-ip", cmd_send_ip, [("--packet", dict(required=True, action="append")),
+                              ("--count", dict(type=int, default=1)),
+                              ("--interval", dict(type=float, default=0.05))]),
+    ("tcp-server", cmd_tcp_server, [PORT, BIND, timeout(10)]),
+    ("udp-server", cmd_udp_server, [PORT, BIND, timeout(10)]),
+    ("tcp-client", cmd_tcp_client, [DST, PORT, ("--bind-port", dict(type=int, default=0)), timeout(5)]),
+    ("udp-client", cmd_udp_client, [DST, PORT, ("--bind-port", dict(type=int, default=0)), timeout(5)]),
+    ("udp-echo", cmd_udp_echo, [("--port", dict(type=int, required=True, action="append")), BIND, timeout(60)]),
+    ("tcp-echo", cmd_tcp_echo, [PORT, BIND, timeout(60)]),
+    ("tcp-many", cmd_tcp_many, [DST, PORT, ("--count", dict(type=int, required=True)),
+                                ("--parallel", dict(type=int, default=8)), timeout(60)]),
+    ("udp-agent", cmd_udp_agent, [timeout(120)]),
+    ("tcp-stream-echo", cmd_tcp_stream_echo, [PORT, BIND, timeout(60)]),
+    ("tcp-stream", cmd_tcp_stream, [DST, PORT, ("--chunk", dict(type=int, default=1000)),
+                                    ("--interval", dict(type=float, default=0.005)), timeout(60)]),
+    ("udp-stream", cmd_udp_stream, [DST, PORT, ("--token", dict(required=True)),
+                                    ("--bind-port", dict(type=int, default=0)),
+                                    ("--interval", dict(type=float, default=0.02)), timeout(60)]),
+    ("l2burst", cmd_l2burst, [IFACE, ("--frame", dict(action="append")),
+                              ("--frames-file", dict(help="more frames, one hex line each")),
+                              ("--count", dict(type=int, default=1)), ("--linger", dict(type=float, default=1.0)),
+                              ("--keep", dict(type=int, default=10000)), timeout(30)]),
+    ("udp-many", cmd_udp_many, [DST, PORT, ("--count", dict(type=int, required=True)),
+                                ("--token", dict(default="many")), timeout(60)]),
+]
+
+
+def parser():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
-
-    s = sub.add_parser("sniff")
-    s.add_argument("--iface", required=True)
-    s.add_argument("--timeout", type=float, default=30)
-    s.set_defaults(fn=cmd_sniff)
-
-    s = sub.add_parser("l2xchg")
-    s.add_argument("--iface", required=True)
-    s.add_argument("--frame", required=True)
-    s.add_argument("--ethertype", default="0x0806")
-    s.add_argument("--timeout", type=float, default=2)
-    s.add_argument("--linger", type=float, default=0.5)
-    s.set_defaults(fn=cmd_l2xchg)
-
-    s = sub.add_parser("send-ip")
-    s.add_argument("--packet", required=True, action="append")
-    s.add_argument("--count", type=int, default=1)
-    s.add_argument("--interval", type=float, default=0.05)
-    s.set_defaults(fn=cmd_send_ip)
-
-    for name, fn in (("tcp-server", cmd_tcp_server), ("udp-server", cmd_udp_server)):
+    for name, fn, options in COMMANDS:
         s = sub.add_parser(name)
-        s.add_argument("--port", type=int, required=True)
-        s.add_argument("--bind", default="0.0.0.0")
-        s.add_argument("--timeout", type=float, default=10)
+        for flag, kw in options:
+            s.add_argument(flag, **kw)
         s.set_defaults(fn=fn)
+    return p
 
-    for name, fn in (("tcp-client", cmd_tcp_client), ("udp-client", cmd_udp_client)):
-        s = sub.add_parser(name)
-        s.add_argument("--dst", required=True)
-        s.add_argument("--port", type=int, required=True)
-        s.add_argument("--bind-port", type=int, default=0)
-        s.add_argument("--timeout", type=float, default=5)
-        s.set_defaults(fn=fn)
 
-    s = sub.add_parser("udp-echo")
-    s.add_argument("--port", type=int, required=True, action="append")
-    s.add_argument("--bind", default="0.0.0.0")
-    s.add_argument("--timeout", type=float, default=60)
-    s.set_defaults(fn=cmd_udp_echo)
-
-    s = sub.add_parser("tcp-echo")
-    s.add_argument("--port", type=int, required=True)
-    s.add_argument("--bind", default="0.0.0.0")
-    s.add_argument("--timeout", type=float, default=60)
-    s.set_defaults(fn=cmd_tcp_echo)
-
-    s = sub.add_parser("tcp-many")
-    s.add_argument("--dst", required=True)
-    s.add_argument("--port", type=int, required=True)
-    s.add_argument("--count", type=int, required=True)
-    s.add_argument("--parallel", type=int, default=8)
-    s.add_argument("--timeout", type=float, default=60)
-    s.set_defaults(fn=cmd_tcp_many)
-
-    s = sub.add_parser("udp-agent")
-    s.add_argument("--timeout", type=float, default=120)
-    s.set_defaults(fn=cmd_udp_agent)
-
-    s = sub.add_parser("tcp-stream-echo")
-    s.add_argument("--port", type=int, required=True)
-    s.add_argument("--bind", default="0.0.0.0")
-    s.add_argument("--timeout", type=float, default=60)
-    s.set_defaults(fn=cmd_tcp_stream_echo)
-
-    s = sub.add_parser("tcp-stream")
-    s.add_argument("--dst", required=True)
-    s.add_argument("--port", type=int, required=True)
-    s.add_argument("--chunk", type=int, default=1000)
-    s.add_argument("--interval", type=float, default=0.005)
-    s.add_argument("--timeout", type=float, default=60)
-    s.set_defaults(fn=cmd_tcp_stream)
-
-    s = sub.add_parser("udp-stream")
-    s.add_argument("--dst", required=True)
-    s.add_argument("--port", type=int, required=True)
-    s.add_argument("--token", required=True)
-    s.add_argument("--bind-port", type=int, default=0)
-    s.add_argument("--interval", type=float, default=0.02)
-    s.add_argument("--timeout", type=float, default=60)
-    s.set_defaults(fn=cmd_udp_stream)
-
-    s = sub.add_parser("l2burst")
-    s.add_argument("--iface", required=True)
-    s.add_argument("--frame", action="append")
-    s.add_argument("--frames-file", help="more frames, one hex line each")
-    s.add_argument("--count", type=int, default=1)
-    s.add_argument("--linger", type=float, default=1.0)
-    s.add_argument("--keep", type=int, default=10000)
-    s.add_argument("--timeout", type=float, default=30)
-    s.set_defaults(fn=cmd_l2burst)
-
-    s = sub.add_parser("udp-many")
-    s.add_argument("--dst", required=True)
-    s.add_argument("--port", type=int, required=True)
-    s.add_argument("--count", type=int, required=True)
-    s.add_argument("--token", default="many")
-    s.add_argument("--timeout", type=float, default=60)
-    s.set_defaults(fn=cmd_udp_many)
-
+def main():
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    p = parser()
     a = p.parse_args()
     # a hard stop whatever happens inside
     signal.alarm(int(getattr(a, "timeout", 30)) + 5)
