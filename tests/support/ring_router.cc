@@ -123,7 +123,7 @@ bool RingRouter::make_port(Zone z, std::string* err) {
     return true;
 }
 
-void RingRouter::stop() {
+void RingRouter::free_queued_mbufs() {
     free_ring_mbufs(pending_);
     free_ring_mbufs(inject_);
     free_ring_mbufs(refeed_);
@@ -131,6 +131,10 @@ void RingRouter::stop() {
         free_ring_mbufs(tx_[idx(z)]);
         free_ring_mbufs(rx_[idx(z)]);
     }
+}
+
+void RingRouter::stop() {
+    free_queued_mbufs();
     frags_.reset();
     nat_.reset();
     neigh_.reset();

@@ -99,6 +99,8 @@ public:
     bool run_burst(Zone z, rte_mbuf* const* in, unsigned n, std::string* err);
 
     static void free_ring_mbufs(rte_ring* r);
+    // Frees the mbufs waiting in every ring (RX, TX, pending, inject, refeed).
+    void free_queued_mbufs();
 
     RingRouterParams params_;
     rte_mempool* pool_ = nullptr;

@@ -16,13 +16,7 @@ void RingRouterTest::TearDown() {
     if (pending_) {
         EXPECT_EQ(rte_ring_count(pending_), 0u) << "unread frames waiting for ARP (a neighbour was missing?)";
     }
-    free_ring_mbufs(pending_);
-    free_ring_mbufs(inject_);
-    free_ring_mbufs(refeed_);
-    for (Zone z : kAllZones) {
-        free_ring_mbufs(tx_[idx(z)]);
-        free_ring_mbufs(rx_[idx(z)]);
-    }
+    free_queued_mbufs();
     if (pool_) {
         EXPECT_EQ(rte_mempool_avail_count(pool_), initial_avail_) << "mbufs leaked";
     }
