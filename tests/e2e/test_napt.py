@@ -609,17 +609,17 @@ def test_gre_second_client_to_same_remote_is_refused(router, inet):
 # ------------------------------------------------------------------ many connections
 
 
-def test_two_thousand_short_tcp_connections(router, inet):
-    per_client = 1000
-    base = counters_or_none(router)
-    port = 7020
+def tcp_many_from_both_clients(port, per_client, parallel):
+    """Both LAN clients open `per_client` short TCP connections each (`parallel`
+    at a time) to a tcp-echo server on inet:`port`. Asserts that every one
+    succeeded; returns what the server logged, one record per connection."""
     srv = T.Background(T.INET, [T.PY, T.HELPER, "tcp-echo", "--port", port, "--timeout", 100],
-                       ready_line="ready", name="tcp-echo:7020").start()
+                       ready_line="ready", name=f"tcp-echo:{port}").start()
     runs = []
     try:
         for ns in (T.CLIENT1, T.CLIENT2):
             runs.append(T.Background(ns, [T.PY, T.HELPER, "tcp-many", "--dst", T.INET_IP, "--port", port,
-                                          "--count", per_client, "--parallel", 8, "--timeout", 80],
+                                          "--count", per_client, "--parallel", parallel, "--timeout", 80],
                                      name=f"tcp-many {ns}").start())
         res = {r.ns: r.result(timeout=90) for r in runs}
         seen = wait_records(srv, lambda r: True, timeout=5, count=2 * per_client)
@@ -629,6 +629,13 @@ def test_two_thousand_short_tcp_connections(router, inet):
         srv.stop()
     for ns, r in res.items():
         assert r["ok"] == per_client, f"{ns}: {r['ok']} of {per_client} connections succeeded; {r['errors']}"
+    return seen
+
+
+def test_two_thousand_short_tcp_connections(router, inet):
+    per_client = 1000
+    base = counters_or_none(router)
+    seen = tcp_many_from_both_clients(7020, per_client, parallel=8)
     assert len(seen) == 2 * per_client, f"inet's server logged {len(seen)} connections"
     bad = [s for s in seen if s["peer"][0] != T.WAN_IP or not in_range(s["peer"][1])]
     assert not bad, f"{len(bad)} connections reached inet from outside {T.WAN_IP}:{NAPT_LO}-{NAPT_HI}: {bad[:3]}"

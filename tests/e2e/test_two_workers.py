@@ -9,8 +9,8 @@ import pytest
 
 import topology as T
 from test_foundation import ping
-from test_napt import (TCP_ECHO_PORT, agent, in_range, inet, udp_roundtrip,  # noqa: F401 (inet: a fixture)
-                       wait_records)
+from test_napt import (TCP_ECHO_PORT, agent, in_range, inet, tcp_many_from_both_clients,  # noqa: F401 (inet)
+                       udp_roundtrip, wait_records)
 
 pytestmark = pytest.mark.ipshare_only
 
@@ -33,23 +33,7 @@ def test_both_workers_run(two_workers):
 
 def test_many_tcp_connections_from_both_clients(two_workers, inet):  # noqa: F811
     per_client = 150
-    port = 7021
-    srv = T.Background(T.INET, [T.PY, T.HELPER, "tcp-echo", "--port", port, "--timeout", 100],
-                       ready_line="ready", name="tcp-echo:7021").start()
-    runs = []
-    try:
-        for ns in (T.CLIENT1, T.CLIENT2):
-            runs.append(T.Background(ns, [T.PY, T.HELPER, "tcp-many", "--dst", T.INET_IP, "--port", port,
-                                          "--count", per_client, "--parallel", 4, "--timeout", 80],
-                                     name=f"tcp-many {ns}").start())
-        res = {r.ns: r.result(timeout=90) for r in runs}
-        seen = wait_records(srv, lambda r: True, timeout=5, count=2 * per_client)
-    finally:
-        for r in runs:
-            r.stop()
-        srv.stop()
-    for ns, r in res.items():
-        assert r["ok"] == per_client, f"{ns}: {r['ok']} of {per_client} connections succeeded; {r['errors']}"
+    seen = tcp_many_from_both_clients(7021, per_client, parallel=4)
     assert len(seen) == 2 * per_client
     assert all(s["peer"][0] == T.WAN_IP and in_range(s["peer"][1]) for s in seen)
     assert len({s["peer"][1] for s in seen}) == len(seen), "two live connections shared an outside port"
