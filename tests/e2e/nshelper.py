@@ -241,16 +241,36 @@ def cmd_udp_echo(a):
     out({"end": True})
 
 
-def cmd_tcp_echo(a):
+def tcp_server(a, backlog, serve):
+    """Listens on a.bind:a.port, says ready, and until a.timeout runs
+    serve(conn, peer, report) in a thread of its own for each connection;
+    report(record) prints one record (one thread at a time). Last: {"end": true}."""
     import threading
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind((a.bind, a.port))
-    ls.listen(512)
+    ls.listen(backlog)
     ready()
     lock = threading.Lock()
 
-    def serve(c, peer):
+    def report(record):
+        with lock:
+            out(record)
+
+    deadline = time.monotonic() + a.timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        r, _, _ = select.select([ls], [], [], min(left, 0.5))
+        if r:
+            c, peer = ls.accept()
+            threading.Thread(target=serve, args=(c, peer, report), daemon=True).start()
+    out({"end": True})
+
+
+def cmd_tcp_echo(a):
+    def serve(c, peer, report):
         c.settimeout(10)
         data = b""
         try:
@@ -265,20 +285,9 @@ def cmd_tcp_echo(a):
         finally:
             local = c.getsockname()
             c.close()
-        with lock:
-            out({"peer": list(peer), "local": list(local), "data": data.decode(errors="replace")})
+        report({"peer": list(peer), "local": list(local), "data": data.decode(errors="replace")})
 
-    deadline = time.monotonic() + a.timeout
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            break
-        r, _, _ = select.select([ls], [], [], min(left, 0.5))
-        if not r:
-            continue
-        c, peer = ls.accept()
-        threading.Thread(target=serve, args=(c, peer), daemon=True).start()
-    out({"end": True})
+    tcp_server(a, 512, serve)
 
 
 def cmd_tcp_many(a):
@@ -431,15 +440,7 @@ def cmd_udp_agent(a):
 
 
 def cmd_tcp_stream_echo(a):
-    import threading
-    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind((a.bind, a.port))
-    ls.listen(16)
-    ready()
-    lock = threading.Lock()
-
-    def serve(c, peer):
+    def serve(c, peer, report):
         total, err = 0, None
         c.settimeout(a.timeout)
         try:
@@ -453,19 +454,9 @@ def cmd_tcp_stream_echo(a):
             err = "%s: %s" % (type(e).__name__, e)
         finally:
             c.close()
-        with lock:
-            out({"peer": list(peer), "bytes": total, "error": err})
+        report({"peer": list(peer), "bytes": total, "error": err})
 
-    deadline = time.monotonic() + a.timeout
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            break
-        r, _, _ = select.select([ls], [], [], min(left, 0.5))
-        if r:
-            c, peer = ls.accept()
-            threading.Thread(target=serve, args=(c, peer), daemon=True).start()
-    out({"end": True})
+    tcp_server(a, 16, serve)
 
 
 def cmd_tcp_stream(a):
