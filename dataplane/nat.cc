@@ -1,5 +1,7 @@
 #include "nat.h"
 
+#include "rss.h"
+
 #include <cstring>
 
 #include <rte_malloc.h>
@@ -89,6 +91,19 @@ PortAllocator* Nat::allocator(uint8_t proto) {
     }
 }
 
+// The outside port of a new mapping for flow `f`: with predictable RSS, one
+// whose reply (remote -> wan-ip:port) the NIC puts on this worker's queue
+// when the slice has one among the candidates (ICMP replies hash by address
+// only: nothing to choose).
+uint16_t Nat::allocate_port(const Flow& f, uint32_t mapping, uint32_t now) {
+    PortAllocator* a = allocator(f.proto);
+    const RssPredictor* rss = params_.reply_rss;
+    if (!rss || f.proto == kIpProtoIcmp) return a->allocate(f.sport, mapping, now);
+    return a->allocate_preferring(f.sport, mapping, now, [&](uint16_t port) {
+        return rss->queue_of(f.dst, params_.wan_ip, f.dport, port) == params_.rx_queue;
+    });
+}
+
 uint16_t Nat::mapping_port(uint32_t mapping) const { return mappings_[mapping].outside_port; }
 
 TimeoutClass Nat::class_of(uint8_t proto, TcpState st) {
@@ -127,7 +142,7 @@ uint32_t Nat::get_mapping(const Flow& f, uint32_t now, NatFail* why) {
     if (free_mapping_ == kNone) return *why = NatFail::table_full, kNone;
     if (!client_count_add(f.src, +1)) return *why = NatFail::client_cap, kNone;
     const uint32_t m = free_mapping_;
-    const uint16_t port = allocator(f.proto)->allocate(f.sport, m, now);
+    const uint16_t port = allocate_port(f, m, now);
     if (port == 0) {
         client_count_add(f.src, -1);
         return *why = NatFail::ports_exhausted, kNone;

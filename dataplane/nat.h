@@ -45,6 +45,8 @@ struct rte_hash;
 
 namespace ipshare {
 
+class RssPredictor;
+
 struct FlowKey {
     uint32_t src, dst;
     uint16_t sport, dport;
@@ -111,6 +113,10 @@ struct NatParams {
     uint32_t rest_seconds = 120;     // RFC 6888 REQ-8
     unsigned stride = 1, offset = 0; // this worker's slice of the port range
     uint64_t seed = 1;
+    // Predictable RSS on the wan port (rss.h), or null: a new mapping's port
+    // is chosen so that the reply of its first flow lands on `rx_queue`.
+    const RssPredictor* reply_rss = nullptr;
+    uint16_t rx_queue = 0;
 };
 
 enum class NatFail : uint8_t { none, table_full, client_cap, ports_exhausted, portless_busy, collision, half_open_limit };
@@ -178,6 +184,7 @@ private:
     };
     Nat() = default;
     PortAllocator* allocator(uint8_t proto);
+    uint16_t allocate_port(const Flow& f, uint32_t mapping, uint32_t now);
     uint32_t get_mapping(const Flow& f, uint32_t now, NatFail* why);
     void put_mapping(uint32_t m, uint32_t now);
     uint32_t insert(const Session& s, NatFail* why);
