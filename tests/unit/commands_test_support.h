@@ -33,6 +33,13 @@ inline std::string ok_body(FakeApi& api, const std::string& line) {
     return reply.size() >= 3 ? reply.substr(3) : reply;
 }
 
+// The reply must be "ok" and valid JSON (the line ends in --json); returns it.
+inline std::string json_body(FakeApi& api, const std::string& line) {
+    const std::string json = ok_body(api, line);
+    EXPECT_TRUE(JsonCheck::valid(json)) << line << ":\n" << json;
+    return json;
+}
+
 // The reply must be "error: MESSAGE"; returns MESSAGE.
 inline std::string error_of(FakeApi& api, const std::string& line) {
     const std::string reply = run(api, line).reply;
