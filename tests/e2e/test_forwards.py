@@ -138,15 +138,24 @@ def tcp_frames(sniffer, port, direction="in"):
 # ------------------------------------------------------------------ forwards from the internet
 
 
-def test_inet_reaches_the_forwarded_web_server(router, web):
+def web_through_the_forward(ns, name, web):
+    """One exchange from `ns` with wan-ip:WEB_FWD (client2's web server) while
+    the server's interface is watched. Asserts that it worked and that the web
+    server logged exactly it; returns the client's result, what the web server
+    logged, and the frames of the connection the server saw."""
     with sniffing((T.SERVER, T.HOST_IF)) as (srv,):
-        cli = tcp_client(T.INET, T.WAN_IP, WEB_FWD)
-        exchange_ok(cli, f"inet -> {T.WAN_IP}:{WEB_FWD}")
+        cli = tcp_client(ns, T.WAN_IP, WEB_FWD)
+        exchange_ok(cli, f"{name} -> {T.WAN_IP}:{WEB_FWD}")
         seen = served(web, cli["sent"])
         time.sleep(0.2)
         leaked = tcp_frames(srv, WEB_FWD)
-    assert cli["peer"] == [T.WAN_IP, WEB_FWD], f"inet's peer is {cli['peer']}"
+    assert cli["peer"] == [T.WAN_IP, WEB_FWD], f"{name}'s peer is {cli['peer']}"
     assert len(seen) == 1, f"client2's web server logged {len(seen)} connections for {cli['sent']!r}"
+    return cli, seen, leaked
+
+
+def test_inet_reaches_the_forwarded_web_server(router, web):
+    cli, seen, leaked = web_through_the_forward(T.INET, "inet", web)
     assert seen[0]["local"] == [T.CLIENT2_IP, WEB_PORT], seen[0]
     assert seen[0]["peer"] == [T.INET_IP, cli["local"][1]], (
         f"client2 saw the connection from {seen[0]['peer']}, not inet's own {T.INET_IP}:{cli['local'][1]}")
@@ -232,14 +241,7 @@ def test_port_range_forward_each_port_both_protocols(router):
 
 
 def test_hairpin_client1_reaches_the_forward_with_its_outside_address(router, web):
-    with sniffing((T.SERVER, T.HOST_IF)) as (srv,):
-        cli = tcp_client(T.CLIENT1, T.WAN_IP, WEB_FWD)
-        exchange_ok(cli, f"client1 -> {T.WAN_IP}:{WEB_FWD}")
-        seen = served(web, cli["sent"])
-        time.sleep(0.2)
-        leaked = tcp_frames(srv, WEB_FWD)
-    assert cli["peer"] == [T.WAN_IP, WEB_FWD], f"client1's peer is {cli['peer']}"
-    assert len(seen) == 1, f"client2's web server logged {len(seen)} connections for {cli['sent']!r}"
+    _, seen, leaked = web_through_the_forward(T.CLIENT1, "client1", web)
     src, sport = seen[0]["peer"]
     assert src == T.WAN_IP, f"client2 saw client1's hairpinned connection from {src}, expected wan-ip"
     assert in_range(sport), f"client2 saw source port {sport}, outside the NAPT range 61000-65535"
