@@ -22,7 +22,7 @@ Verdict from_wan(uint32_t src, uint32_t dst, const Tables& t) {
     if (dst != a.wan_ip) return drop(Drop::wan_not_for_us);
     if (a.wan.contains(src)) {  // the upstream subnet: a host of it, not its network/broadcast nor wan-ip
         if (!a.wan.is_host(src) || src == a.wan_ip) return drop(Drop::spoofed_source);
-    } else if (is_private(src) || t.routes->lookup(src).zone != Zone::wan) {
+    } else if (is_private(src) || t.routes->zone_of(src) != Zone::wan) {
         return drop(Drop::spoofed_source);
     }
     return Verdict{Action::nat_in, Zone::dmz, Drop::count, a.wan_ip};  // the server, unless a session claims it
@@ -46,8 +46,7 @@ Verdict from_dmz(uint32_t src, uint32_t dst, const Tables& t) {
 
 Verdict from_lan(uint32_t src, uint32_t dst, uint8_t proto, const Tables& t) {
     const Addresses& a = t.addr;
-    const NextHop back = t.routes->lookup(src);
-    const bool lan_host = back.zone == Zone::lan && src != a.lan_ip && src != a.lan.net && src != a.lan.broadcast();
+    const bool lan_host = t.routes->zone_of(src) == Zone::lan && src != a.lan_ip && src != a.lan.net && src != a.lan.broadcast();
     if (!lan_host) return drop(Drop::spoofed_source);
     // TCP/UDP to lan-ip can only be the reply half of `hairpin source lan`.
     if (dst == a.lan_ip)

@@ -153,21 +153,28 @@ void Nat::put_mapping(uint32_t m, uint32_t now) {
     free_mapping_ = m;
 }
 
-uint32_t Nat::insert(const Session& proto_session, NatFail* why) {
+uint32_t Nat::insert(const Session& proto_session, NatFail* why, unsigned absent) {
     if (free_session_ == kNone) return *why = NatFail::table_full, kNone;
     const uint32_t id = free_session_;
     const Session& s = proto_session;
     const FlowKey in = inside_key(s.proto, s.client_ip, s.client_port, s.remote_ip, s.remote_port);
     const FlowKey out = outside_key(s.proto, s.remote_ip, s.remote_port, s.outside_port, s.outside_ip);
+    // Each key hashed once, for the check and the add.
+    const hash_sig_t sig_in = rte_hash_hash(sessions_hash_, &in);
+    const hash_sig_t sig_out = rte_hash_hash(sessions_hash_, &out);
     // rte_hash_add_key_data would silently re-point a key another session
     // holds: a key in use is a collision, never overwritten.
-    if (lookup(in) != kNone || lookup(out) != kNone) return *why = NatFail::collision, kNone;
+    if ((!(absent & kInsideAbsent) && rte_hash_lookup_with_hash(sessions_hash_, &in, sig_in) >= 0) ||
+        (!(absent & kOutsideAbsent) && rte_hash_lookup_with_hash(sessions_hash_, &out, sig_out) >= 0))
+        return *why = NatFail::collision, kNone;
     void* data = reinterpret_cast<void*>(uintptr_t{id});
-    if (rte_hash_add_key_data(sessions_hash_, &in, data) != 0) return *why = NatFail::table_full, kNone;
-    if (rte_hash_add_key_data(sessions_hash_, &out, data) != 0) {
-        rte_hash_del_key(sessions_hash_, &in);
+    if (rte_hash_add_key_with_hash_data(sessions_hash_, &in, sig_in, data) != 0)
+        return *why = NatFail::table_full, kNone;
+    if (rte_hash_add_key_with_hash_data(sessions_hash_, &out, sig_out, data) != 0) {
+        rte_hash_del_key_with_hash(sessions_hash_, &in, sig_in);
         return *why = NatFail::table_full, kNone;
     }
+    ++created_total_;
     free_session_ = sessions_[id].next;
     sessions_[id] = s;
     sessions_[id].in_use = 1;
@@ -192,22 +199,25 @@ static Session new_session(const Flow& f, SessionKind kind, uint32_t now) {
     return s;
 }
 
-uint32_t Nat::finish(Session& s, uint32_t now, NatFail* why) {
+uint32_t Nat::finish(Session& s, uint32_t now, NatFail* why, unsigned absent) {
     if (s.tcp == TcpState::syn_in && half_open() >= half_open_limit()) {
         if (s.mapping != kNone) put_mapping(s.mapping, now);
         return *why = NatFail::half_open_limit, kNone;
     }
     s.delta_out = nat_delta(s.proto, s.client_ip, s.client_port, s.outside_ip, s.outside_port);
     s.tclass = class_of(s.proto, s.tcp);
-    const uint32_t id = insert(s, why);
+    const uint32_t id = insert(s, why, absent);
     if (id == kNone && s.mapping != kNone) put_mapping(s.mapping, now);
     return id;
 }
 
-uint32_t Nat::create_outbound(const Flow& f, uint32_t outside_ip, uint32_t now, NatFail* why) {
+uint32_t Nat::create_outbound(const Flow& f, uint32_t outside_ip, uint32_t now, NatFail* why, bool known_new) {
     *why = NatFail::none;
-    const uint32_t existing = lookup(inside_key(f.proto, f.src, f.sport, f.dst, f.dport));
-    if (existing != kNone) return existing;
+    if (!known_new) {
+        const uint32_t existing = lookup(inside_key(f.proto, f.src, f.sport, f.dst, f.dport));
+        if (existing != kNone) return existing;
+    }
+    unsigned absent = kInsideAbsent;
 
     Session s = new_session(f, SessionKind::napt, now);
     s.client_ip = f.src;
@@ -221,8 +231,10 @@ uint32_t Nat::create_outbound(const Flow& f, uint32_t outside_ip, uint32_t now, 
         s.outside_port = mappings_[s.mapping].outside_port;
     } else if (lookup(outside_key(f.proto, f.dst, 0, 0, outside_ip)) != kNone) {
         return *why = NatFail::portless_busy, kNone;  // another client holds (remote, proto)
+    } else {
+        absent |= kOutsideAbsent;
     }
-    return finish(s, now, why);
+    return finish(s, now, why, absent);
 }
 
 uint32_t Nat::create_inbound_eif(const Flow& f, uint32_t now, NatFail* why, uint8_t tcp_flags) {
@@ -244,7 +256,7 @@ uint32_t Nat::create_inbound_eif(const Flow& f, uint32_t now, NatFail* why, uint
     s.mapping = m;
     if (s.proto == kIpProtoTcp) s.tcp = tcp_next(TcpState::closed, Dir::in, tcp_flags);
     ++mp.refs;
-    return finish(s, now, why);
+    return finish(s, now, why, kOutsideAbsent);
 }
 
 uint32_t Nat::create_forward(const Flow& f, uint32_t target, uint16_t target_port, uint16_t forward_id,
@@ -261,7 +273,7 @@ uint32_t Nat::create_forward(const Flow& f, uint32_t target, uint16_t target_por
     s.outside_port = f.dport;
     s.forward_id = forward_id;
     if (s.proto == kIpProtoTcp) s.tcp = tcp_next(TcpState::closed, Dir::in, tcp_flags);
-    return finish(s, now, why);
+    return finish(s, now, why, kOutsideAbsent);
 }
 
 uint32_t Nat::create_track(const Flow& f, uint32_t now, NatFail* why) {
@@ -277,7 +289,7 @@ uint32_t Nat::create_track(const Flow& f, uint32_t now, NatFail* why) {
     s.outside_port = f.sport;
     s.tclass = class_of(s.proto, s.tcp);
     s.delta_out = NatDelta{0, 0};
-    return insert(s, why);
+    return insert(s, why, kInsideAbsent);
 }
 
 bool Nat::port_mapped(uint8_t proto, uint16_t port) const {
@@ -338,9 +350,12 @@ void Nat::remove(uint32_t id, uint32_t now) {
 }
 
 unsigned Nat::expire(uint32_t now, const ClassTimeouts& timeouts, unsigned budget) {
-    // Each list is in queueing order and a session is re-queued when touched
-    // in a later second, so last_seen - queued_at < 1 s for every session: the
-    // first one not yet due means none behind it is due either.
+    // Each list is in queueing order, and a session touched at least one
+    // requeue interval I after it was queued is re-queued, so for every
+    // session last_seen - queued_at < I. When the head H is not due, a session
+    // X behind it has last_seen(X) >= queued_at(X) >= queued_at(H) >
+    // last_seen(H) - I: X is overdue by less than I. Never early, since only
+    // a head whose own last_seen is past its timeout is removed.
     unsigned removed = 0;
     for (int c = 0; c < kNumTimeoutClasses && removed < budget; ++c) {
         while (removed < budget && head_[c] != kNone) {
@@ -354,13 +369,9 @@ unsigned Nat::expire(uint32_t now, const ClassTimeouts& timeouts, unsigned budge
     return removed;
 }
 
-void Nat::touch(uint32_t id, uint32_t now) {
-    Session& s = sessions_[id];
-    s.last_seen = now;
-    if (s.queued_at != now) {
-        list_unlink(id);
-        list_push(id, now);
-    }
+void Nat::requeue(uint32_t id, uint32_t now) {
+    list_unlink(id);
+    list_push(id, now);
 }
 
 uint32_t Nat::active_by_proto(uint8_t proto) const { return active_proto_[proto_slot(proto)]; }

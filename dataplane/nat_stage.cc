@@ -18,6 +18,7 @@
 
 #include "frag.h"
 #include "headers.h"
+#include "inbound_shortcut.h"
 #include "nat.h"
 #include "stages.h"
 #include "worker.h"
@@ -32,6 +33,7 @@ struct Pending {
     FlowKind kind;
     Flow flow;                 // as received, before translation
     uint32_t session = kNone;  // set when translated
+    bool known_new = false;    // its key missed and no session was created since: no need to look again
 };
 
 Ipv4Hdr* ip_of(rte_mbuf* m) { return rte_pktmbuf_mtod_offset(m, Ipv4Hdr*, sizeof(EthHdr)); }
@@ -140,7 +142,7 @@ void tcp_state(Pending& p, uint32_t id, Dir d, const Ipv4Hdr* ip, WorkerCtx& w) 
 }
 
 // SNAT: a LAN-side packet of session `id` leaves with its outside address.
-void translate_out(Burst& b, Pending& p, uint32_t id, WorkerCtx& w) {
+void translate_out(Burst& b, Pending& p, uint32_t id, const Tables& t, WorkerCtx& w) {
     Session& s = w.nat->at(id);
     Ipv4Hdr* ip = ip_of(b.m[p.i]);
     const uint16_t len = ip->total_length.host();
@@ -150,7 +152,7 @@ void translate_out(Burst& b, Pending& p, uint32_t id, WorkerCtx& w) {
     } else {
         nat_rewrite(ip, len, Dir::out, s.outside_ip, s.outside_port, s.delta_out);
         ++s.packets_out;
-        w.nat->touch(id, w.now_s);
+        w.nat->touch(id, w.now_s, t.nat.timeouts);
         tcp_state(p, id, Dir::out, ip, w);
     }
     w.counters->nat_out.add();
@@ -238,14 +240,14 @@ void pass_to_server(Burst& b, Pending& p, const Tables& t, WorkerCtx& w) {
 }
 
 void on_nat_out(Burst& b, Pending& p, uint32_t id, const Tables& t, WorkerCtx& w) {
-    if (id != kNone) return translate_out(b, p, id, w);
+    if (id != kNone) return translate_out(b, p, id, t, w);
     if (p.kind == FlowKind::icmp_error) return b.set_drop(p.i, Drop::napt_icmp_error_unmatched);
     if (!filter_admit(b, p.i, Zone::lan, Zone::wan, filter_packet_of(reinterpret_cast<const uint8_t*>(ip_of(b.m[p.i]))),
                       t, w))
         return;
     NatFail why;
-    id = w.nat->create_outbound(p.flow, t.addr.wan_ip, w.now_s, &why);
-    if (id != kNone) return translate_out(b, p, id, w);
+    id = w.nat->create_outbound(p.flow, t.addr.wan_ip, w.now_s, &why, p.known_new);
+    if (id != kNone) return translate_out(b, p, id, t, w);
     // RFC 5508 REQ-8: tell the client, "communication administratively prohibited".
     if (reply_icmp_error(b, p.i, t, w, kIcmpDestUnreach, kIcmpCodeAdminProhibited, rte_rdtsc()))
         w.counters->drop(b.in, fail_drop(why));
@@ -278,7 +280,7 @@ void on_hairpin(Burst& b, Pending& p, uint32_t id, const Tables& t, WorkerCtx& w
     }
     if (id != kNone && w.nat->at(id).kind == SessionKind::track) {
         const Ipv4Hdr* ip = ip_of(b.m[p.i]);
-        w.nat->touch(id, w.now_s);
+        w.nat->touch(id, w.now_s, t.nat.timeouts);
         tcp_state(p, id, Dir::out, ip, w);
         return to_server(b, p.i, t);
     }
@@ -291,7 +293,7 @@ void on_hairpin(Burst& b, Pending& p, uint32_t id, const Tables& t, WorkerCtx& w
         id = w.nat->create_outbound(p.flow, outside, w.now_s, &why);
         if (id == kNone) return b.set_drop(p.i, fail_drop(why));
     }
-    translate_out(b, p, id, w);
+    translate_out(b, p, id, t, w);
     chain_in(b, p, t, w);
 }
 
@@ -446,6 +448,8 @@ void stage_nat(Burst& b, const Tables& t, WorkerCtx& w) {
     const void* key_ptrs[kBurst];
     Pending pend[kBurst];
     unsigned k = 0;
+    const NatParams& np = w.nat->params();
+    PolicyTally allowed;  // wan -> server without rules: counted once for the burst
     for (uint16_t i = 0; i < b.n; ++i) {
         const Action a = b.st[i].action;
         if (!(bit(a) & kNatActions)) continue;
@@ -457,6 +461,14 @@ void stage_nat(Burst& b, const Tables& t, WorkerCtx& w) {
         p.dir = (a == Action::nat_in || a == Action::dmz_to_lan) ? Dir::in : Dir::out;
         p.session = kNone;
         p.kind = flow_of(ip, len, &p.flow);
+        if (a == Action::nat_in && inbound_goes_to_server(p.kind, ip->more_fragments(), p.flow, t.addr.wan_ip,
+                                                          np.port_lo, np.port_hi, t.forwards)) {
+            if (allowed.admit(b, i, b.in, Zone::dmz, t))
+                to_server(b, i, t);
+            else
+                pass_to_server(b, p, t, w);
+            continue;
+        }
         if (w.nworkers > 1 && !b.owned) {
             const unsigned owner = owner_of(p, ip, len, t, w);
             if (owner != kAnyWorker && owner != w.index) {
@@ -481,12 +493,18 @@ void stage_nat(Burst& b, const Tables& t, WorkerCtx& w) {
         key_ptrs[k] = &keys[k];
         ++k;
     }
+    allowed.flush(b.in, w);
     if (k == 0) return;
     uint32_t ids[kBurst];
     const uint64_t hits = w.nat->lookup_bulk(key_ptrs, k, ids);
+    for (unsigned j = 0; j < k; ++j)  // every session's line in flight before the first is read
+        if (hits & (uint64_t{1} << j)) w.nat->prefetch(ids[j]);
+    const uint64_t created_before = w.nat->created_total();
     for (unsigned j = 0; j < k; ++j) {
         Pending& p = pend[j];
-        const uint32_t id = (hits & (uint64_t{1} << j)) ? live(ids[j], t, w) : kNone;
+        const bool hit = hits & (uint64_t{1} << j);
+        const uint32_t id = hit ? live(ids[j], t, w) : kNone;
+        p.known_new = !hit && w.nat->created_total() == created_before;
         switch (p.action) {
         case Action::nat_out: on_nat_out(b, p, id, t, w); break;
         case Action::nat_in: on_nat_in(b, p, id, t, w); break;

@@ -484,6 +484,58 @@ TEST_F(Hairpin, TcpToAnUnforwardedPortOfWanIpGoesToTheServerUnchanged) {
     expect_translated(syn, dmz[0], kServerMac, mac_of(Zone::dmz), kClient1, 40001, kWanIp, 8081);
 }
 
+// ---------------------------------------------------------------- inbound to wan-ip: the short cut
+
+// A datagram from the internet to wan-ip on a port outside the NAPT range
+// that is not forwarded skips the session lookup (inbound_shortcut.h): it
+// reaches the server unchanged and counts on the wan -> dmz policy row.
+TEST_F(Hairpin, InboundToAPortOutsideTheRangeThatIsNotForwardedReachesTheServer) {
+    const Bytes d = udp_datagram(mac_of(Zone::wan), kGatewayMac, kInternetHost, 40000, kWanIp, 53, 0x8001);
+    receive(Zone::wan, d);
+    const auto dmz = sent(Zone::dmz);
+    EXPECT_TRUE(sent(Zone::lan).empty());
+    EXPECT_TRUE(sent(Zone::wan).empty());
+    ASSERT_EQ(dmz.size(), 1u);
+    expect_translated(d, dmz[0], kServerMac, mac_of(Zone::dmz), kInternetHost, 40000, kWanIp, 53);
+    const uint16_t slot = FilterTable::policy_slot(Zone::wan, Zone::dmz);
+    EXPECT_EQ(counters_.filter_packets[slot].get(), 1u);
+    EXPECT_EQ(counters_.filter_bytes[slot].get(), datagram_of(d).size());
+    EXPECT_EQ(total_drops(), 0u);
+}
+
+// The ports that can have sessions are still looked up: a client's mapped
+// port in the range reaches the client, a forwarded port outside the range
+// its target, and a port in the range without a session the server.
+TEST_F(Hairpin, InboundToAMappedPortStillReachesItsClient) {
+    receive(Zone::lan, udp_datagram(mac_of(Zone::lan), kClient1Mac, kClient1, 5000, kInternetHost, 3478, 0x0301));
+    const auto wan = sent(Zone::wan);
+    ASSERT_EQ(wan.size(), 1u);
+    const uint16_t p1 = udp_of(wan[0])->sport.host();
+    ASSERT_GE(p1, kNaptLo);
+    ASSERT_LE(p1, kNaptHi);
+
+    const Bytes reply = udp_datagram(mac_of(Zone::wan), kGatewayMac, kInternetHost, 3478, kWanIp, p1, 0x0302);
+    receive(Zone::wan, reply);
+    const Bytes at1 = one_out_on_lan("reply to the mapped port");
+    ASSERT_FALSE(at1.empty());
+    expect_translated(reply, at1, kClient1Mac, mac_of(Zone::lan), kInternetHost, 3478, kClient1, 5000);
+
+    const Bytes syn = tcp_segment(mac_of(Zone::wan), kGatewayMac, kInternetHost, 50001, kWanIp, 8080, kTcpSyn, 0x0303);
+    receive(Zone::wan, syn);
+    const Bytes at2 = one_out_on_lan("SYN to the forwarded port");
+    ASSERT_FALSE(at2.empty());
+    expect_translated(syn, at2, kClient2Mac, mac_of(Zone::lan), kInternetHost, 50001, kClient2, 80);
+
+    const uint16_t unmapped = p1 == kNaptHi ? kNaptLo : static_cast<uint16_t>(p1 + 1);
+    const Bytes stray = udp_datagram(mac_of(Zone::wan), kGatewayMac, kInternetHost, 3478, kWanIp, unmapped, 0x0304);
+    receive(Zone::wan, stray);
+    const auto dmz = sent(Zone::dmz);
+    EXPECT_TRUE(sent(Zone::lan).empty());
+    ASSERT_EQ(dmz.size(), 1u);
+    expect_translated(stray, dmz[0], kServerMac, mac_of(Zone::dmz), kInternetHost, 3478, kWanIp, unmapped);
+    EXPECT_EQ(total_drops(), 0u);
+}
+
 // ---------------------------------------------------------------- UDP between two clients' mappings
 
 TEST_F(Hairpin, UdpHolePunchingBetweenTwoClientsMappings) {

@@ -401,8 +401,8 @@ TEST_F(NatTable, InboundEndpointIndependentFilteringTwiceGivesOneSession) {
     EXPECT_EQ(b2, b);
     EXPECT_EQ(nat->active(), 2u);
     // the consequence: the older of the two expires first and takes the keys with it
-    nat->touch(b2, 4);
-    nat->touch(a, 4);
+    nat->touch(b2, 4, kTimeouts);
+    nat->touch(a, 4, kTimeouts);
     EXPECT_EQ(nat->expire(8, kTimeouts, kBudget), 0u);
     EXPECT_EQ(nat->lookup(outside_key(kIpProtoUdp, kRemote2, 7777, port, kWan)), b2);
 }
@@ -444,7 +444,7 @@ TEST_F(NatTable, ExpireUdp) {
 
 TEST_F(NatTable, TouchKeepsAlive) {
     const uint32_t id = must_create(*nat, udp(kClient1, 5000), 0);
-    nat->touch(id, 3);
+    nat->touch(id, 3, kTimeouts);
     EXPECT_EQ(nat->at(id).last_seen, 3u);
     EXPECT_EQ(nat->expire(5, kTimeouts, kBudget), 0u);
     EXPECT_EQ(nat->expire(7, kTimeouts, kBudget), 0u);
@@ -457,8 +457,8 @@ TEST_F(NatTable, ExpiryOrderAfterTouch) {
     const uint32_t a = must_create(*nat, udp(kClient1, 5000), 0);
     const uint32_t b = must_create(*nat, udp(kClient1, 5001), 1);
     const uint32_t c = must_create(*nat, udp(kClient1, 5002), 2);
-    nat->touch(a, 2);  // a now behind c
-    nat->touch(a, 2);  // twice in one second: harmless
+    nat->touch(a, 2, kTimeouts);  // a now behind c
+    nat->touch(a, 2, kTimeouts);  // twice in one second: harmless
     EXPECT_EQ(nat->expire(6, kTimeouts, kBudget), 1u);  // b (1 + 5)
     EXPECT_EQ(nat->at(b).in_use, 0);
     EXPECT_EQ(nat->at(a).in_use, 1);
@@ -517,7 +517,7 @@ TEST_F(NatTable, TcpCloseTimeouts) {
     const uint32_t id = must_create(*nat, tcp(kClient1, 40000), 0);
     nat->update_tcp(id, Dir::out, kTcpSyn, 0);
     nat->update_tcp(id, Dir::in, kTcpSyn | kTcpAck, 0);
-    nat->touch(id, 50);
+    nat->touch(id, 50, kTimeouts);
     nat->update_tcp(id, Dir::out, kTcpFin | kTcpAck, 50);
     EXPECT_EQ(nat->at(id).tcp, TcpState::fin_out);
     EXPECT_EQ(nat->at(id).tclass, TimeoutClass::tcp_established);
