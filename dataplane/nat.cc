@@ -65,10 +65,16 @@ Nat::~Nat() {
     rte_free(mappings_);
 }
 
+// The table's own hash (make_hash: rte_hash_crc, initial value 0), inlined:
+// rte_hash would call it through a pointer, once per key.
+hash_sig_t Nat::hash_of(const FlowKey& k) { return rte_hash_crc(&k, sizeof k, 0); }
+
 uint64_t Nat::lookup_bulk(const void** keys, unsigned n, uint32_t* ids) const {
     void* data[kBurst];
+    hash_sig_t sigs[kBurst];
+    for (unsigned i = 0; i < n; ++i) sigs[i] = hash_of(*static_cast<const FlowKey*>(keys[i]));
     uint64_t hits = 0;
-    rte_hash_lookup_bulk_data(sessions_hash_, keys, n, &hits, data);
+    rte_hash_lookup_with_hash_bulk_data(sessions_hash_, keys, sigs, n, &hits, data);
     for (unsigned i = 0; i < n; ++i)
         if (hits & (uint64_t{1} << i)) ids[i] = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(data[i]));
     return hits;
@@ -76,7 +82,7 @@ uint64_t Nat::lookup_bulk(const void** keys, unsigned n, uint32_t* ids) const {
 
 uint32_t Nat::lookup(const FlowKey& k) const {
     void* data;
-    if (rte_hash_lookup_data(sessions_hash_, &k, &data) < 0) return kNone;
+    if (rte_hash_lookup_with_hash_data(sessions_hash_, &k, hash_of(k), &data) < 0) return kNone;
     return static_cast<uint32_t>(reinterpret_cast<uintptr_t>(data));
 }
 
@@ -160,8 +166,8 @@ uint32_t Nat::insert(const Session& proto_session, NatFail* why, unsigned absent
     const FlowKey in = inside_key(s.proto, s.client_ip, s.client_port, s.remote_ip, s.remote_port);
     const FlowKey out = outside_key(s.proto, s.remote_ip, s.remote_port, s.outside_port, s.outside_ip);
     // Each key hashed once, for the check and the add.
-    const hash_sig_t sig_in = rte_hash_hash(sessions_hash_, &in);
-    const hash_sig_t sig_out = rte_hash_hash(sessions_hash_, &out);
+    const hash_sig_t sig_in = hash_of(in);
+    const hash_sig_t sig_out = hash_of(out);
     // rte_hash_add_key_data would silently re-point a key another session
     // holds: a key in use is a collision, never overwritten.
     if ((!(absent & kInsideAbsent) && rte_hash_lookup_with_hash(sessions_hash_, &in, sig_in) >= 0) ||

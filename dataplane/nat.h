@@ -199,6 +199,7 @@ private:
     };
     Nat() = default;
     PortAllocator* allocator(uint8_t proto);
+    static uint32_t hash_of(const FlowKey& k);  // the sessions table's hash of a key
     uint32_t get_mapping(const Flow& f, uint32_t now, NatFail* why);
     void put_mapping(uint32_t m, uint32_t now);
     // `absent`: kInsideAbsent / kOutsideAbsent, keys the caller has checked.

@@ -18,7 +18,6 @@
 
 #include "frag.h"
 #include "headers.h"
-#include "inbound_shortcut.h"
 #include "nat.h"
 #include "stages.h"
 #include "worker.h"
@@ -448,8 +447,6 @@ void stage_nat(Burst& b, const Tables& t, WorkerCtx& w) {
     const void* key_ptrs[kBurst];
     Pending pend[kBurst];
     unsigned k = 0;
-    const NatParams& np = w.nat->params();
-    PolicyTally allowed;  // wan -> server without rules: counted once for the burst
     for (uint16_t i = 0; i < b.n; ++i) {
         const Action a = b.st[i].action;
         if (!(bit(a) & kNatActions)) continue;
@@ -461,14 +458,6 @@ void stage_nat(Burst& b, const Tables& t, WorkerCtx& w) {
         p.dir = (a == Action::nat_in || a == Action::dmz_to_lan) ? Dir::in : Dir::out;
         p.session = kNone;
         p.kind = flow_of(ip, len, &p.flow);
-        if (a == Action::nat_in && inbound_goes_to_server(p.kind, ip->more_fragments(), p.flow, t.addr.wan_ip,
-                                                          np.port_lo, np.port_hi, t.forwards)) {
-            if (allowed.admit(b, i, b.in, Zone::dmz, t))
-                to_server(b, i, t);
-            else
-                pass_to_server(b, p, t, w);
-            continue;
-        }
         if (w.nworkers > 1 && !b.owned) {
             const unsigned owner = owner_of(p, ip, len, t, w);
             if (owner != kAnyWorker && owner != w.index) {
@@ -493,7 +482,6 @@ void stage_nat(Burst& b, const Tables& t, WorkerCtx& w) {
         key_ptrs[k] = &keys[k];
         ++k;
     }
-    allowed.flush(b.in, w);
     if (k == 0) return;
     uint32_t ids[kBurst];
     const uint64_t hits = w.nat->lookup_bulk(key_ptrs, k, ids);
