@@ -11,8 +11,9 @@
 // published; the table itself gives no stronger guarantee (a lookup racing
 // with a change may return either MAC).
 //
-// Direct-mapped, 256 entries of 16 bytes (4 KB, stays in L1/L2). The index
-// is the low bits of the address: a /24 of next hops never collides.
+// Direct-mapped, 256 entries of 16 bytes per port (12 KB, in L1/L2). The
+// index is the port and the low bits of the address: a /24 of next hops on
+// a port never collides, nor do next hops on different ports.
 // Negative answers are never cached (they go to the control thread for ARP).
 #pragma once
 
@@ -25,7 +26,8 @@ namespace ipshare {
 
 class NeighCache {
 public:
-    static constexpr unsigned kSize = 256;
+    static constexpr unsigned kPerPort = 256;
+    static constexpr unsigned kSize = kPerPort * kNumZones;
 
     // Drops every entry when `generation` differs from the one the entries
     // were filled under. Call once per burst before using or filling it.
@@ -55,7 +57,7 @@ private:
         return (uint64_t{1} << 63) | (uint64_t{static_cast<uint8_t>(z)} << 32) | ip;
     }
     static unsigned slot(Zone z, uint32_t ip) {
-        return (ip ^ (ip >> 8) ^ (static_cast<unsigned>(z) * 0x55u)) & (kSize - 1);
+        return static_cast<unsigned>(idx(z)) * kPerPort + ((ip ^ (ip >> 8)) & (kPerPort - 1));
     }
 
     std::array<Entry, kSize> entries_{};

@@ -64,6 +64,17 @@ TEST(NeighCache, AWholeSlash24FitsWithoutEvictions) {
     }
 }
 
+TEST(NeighCache, NextHopsOnDifferentPortsNeverEvictEachOther) {
+    NeighCache c;
+    for (uint32_t h = 0; h < 256; ++h) c.put(Zone::lan, ipv4(192, 168, 1, 0) + h, 1000 + h);
+    c.put(Zone::wan, ipv4(203, 0, 113, 1), 1);
+    c.put(Zone::dmz, ipv4(203, 0, 113, 10), 2);
+    uint64_t mac = 0;
+    for (uint32_t h = 0; h < 256; ++h) ASSERT_TRUE(c.find(Zone::lan, ipv4(192, 168, 1, 0) + h, &mac)) << h;
+    EXPECT_TRUE(c.find(Zone::wan, ipv4(203, 0, 113, 1), &mac));
+    EXPECT_TRUE(c.find(Zone::dmz, ipv4(203, 0, 113, 10), &mac));
+}
+
 TEST(NeighCache, SameGenerationKeepsEntries) {
     NeighCache c;
     c.sync(7);
