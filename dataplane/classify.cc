@@ -45,14 +45,23 @@ Verdict from_dmz(uint32_t src, uint32_t dst, const Tables& t) {
     return v;
 }
 
-Verdict from_lan(uint32_t src, uint32_t dst, uint8_t proto, const Tables& t) {
+// TCP/UDP to lan-ip can only be the reply half of `hairpin source lan`, and
+// an ICMP error to lan-ip the target's error about such a flow; the router
+// answers the rest itself (local.cc).
+bool hairpin_reply_to_lan_ip(const Ipv4Hdr& ip) {
+    if (ip.proto == kIpProtoTcp || ip.proto == kIpProtoUdp) return true;
+    if (ip.proto != kIpProtoIcmp || ip.frag.host() & kIpFragOffsetMask) return false;
+    const unsigned hl = ip.header_len();
+    if (ip.total_length.host() <= hl) return false;  // parse_frame checked total length against the frame
+    return icmp_is_error(reinterpret_cast<const uint8_t*>(&ip)[hl]);
+}
+
+Verdict from_lan(uint32_t src, uint32_t dst, const Ipv4Hdr& ip, const Tables& t) {
     const Addresses& a = t.addr;
     const bool lan_host = t.routes->zone_of(src) == Zone::lan && src != a.lan_ip && src != a.lan.net && src != a.lan.broadcast();
     if (!lan_host) return drop(Drop::spoofed_source);
-    // TCP/UDP to lan-ip can only be the reply half of `hairpin source lan`.
     if (dst == a.lan_ip)
-        return (proto == kIpProtoTcp || proto == kIpProtoUdp) ? Verdict{Action::hairpin, Zone::lan, Drop::count, 0}
-                                                              : local();
+        return hairpin_reply_to_lan_ip(ip) ? Verdict{Action::hairpin, Zone::lan, Drop::count, 0} : local();
     if (dst == a.lan.broadcast() || dst == a.wan.broadcast() || dst == a.wan.net)
         return drop(Drop::martian_destination);  // directed broadcasts are not forwarded (RFC 2644)
     if (dst == a.wan_ip) return Verdict{Action::hairpin, Zone::dmz, Drop::count, a.wan_ip};
@@ -86,7 +95,7 @@ Verdict classify_ipv4(Zone in, const Ipv4Hdr& ip, const Tables& t) {
     switch (in) {
     case Zone::wan: return from_wan(src, dst, t);
     case Zone::dmz: return from_dmz(src, dst, t);
-    case Zone::lan: return from_lan(src, dst, ip.proto, t);
+    case Zone::lan: return from_lan(src, dst, ip, t);
     }
     return drop(Drop::no_route);
 }

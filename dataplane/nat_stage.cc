@@ -475,7 +475,11 @@ void stage_nat(Burst& b, const Tables& t, WorkerCtx& w) {
             switch (a) {
             case Action::nat_out: b.set_drop(i, unmatched_drop(p.kind)); break;
             case Action::dmz_to_lan: on_dmz_to_lan(b, p, kNone, t, w); break;
-            default: pass_to_server(b, p, t, w); break;  // nat_in, hairpin
+            case Action::hairpin:  // to lan-ip: nothing to turn around; to wan-ip: the server's
+                if (p.flow.dst == t.addr.lan_ip) b.set_drop(i, Drop::to_router_unhandled);
+                else pass_to_server(b, p, t, w);
+                break;
+            default: pass_to_server(b, p, t, w); break;  // nat_in
             }
             continue;
         }

@@ -15,10 +15,11 @@ import json
 import time
 
 import pytest
-from scapy.layers.inet import ICMP, IP, TCP, IPerror, UDPerror
+from scapy.layers.inet import ICMP, IP, TCP, UDP, IPerror, UDPerror
+from scapy.layers.l2 import Ether
 
 import topology as T
-from test_foundation import sniffing, tcp_exchange
+from test_foundation import ping, sniffing, tcp_exchange
 from test_napt import agent, in_range, inet, records, token, udp_roundtrip, wait_records  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.ipshare_only
@@ -115,6 +116,21 @@ def drop_delta(router, base, reason, expected, timeout=3.0):
         time.sleep(0.1)
 
 
+def expect_refused_by_wan_ip(who, addr, sport, dport, got, errs):
+    """`who` (at `addr`) sent from a UDP socket on `sport`, connected to
+    wan-ip:dport, and was refused: its socket saw ECONNREFUSED, and the one
+    ICMP port unreachable it got comes from wan-ip and quotes the datagram
+    exactly as `who` sent it."""
+    assert [g.get("error") for g in got] == ["ECONNREFUSED"], f"{who}'s connected socket got {got}"
+    assert len(errs) == 1, f"{who} got {len(errs)} ICMP errors: {[f.summary() for f in errs]}"
+    f = errs[0]
+    assert (f[ICMP].code, f[IP].src, f[IP].dst) == (3, T.WAN_IP, addr), f.summary()
+    assert (f[IPerror].src, f[IPerror].dst) == (addr, T.WAN_IP), (
+        f"the quoted datagram is {f[IPerror].src} -> {f[IPerror].dst}, not as {who} sent it")
+    assert (f[UDPerror].sport, f[UDPerror].dport) == (sport, dport), (
+        f"quoted ports {f[UDPerror].sport} -> {f[UDPerror].dport}")
+
+
 def tcp_frames(sniffer, port, direction="in"):
     return sniffer.frames(direction, lambda f: IP in f and TCP in f and port in (f[TCP].sport, f[TCP].dport))
 
@@ -175,14 +191,7 @@ def test_udp_forward_to_a_closed_port_answers_port_unreachable_from_wan_ip(route
         assert ag.send("c", T.WAN_IP, UDP_FWD, tok)["ok"]
         got = ag.recv("c", timeout=2)
         errs = isn.wait_for(lambda f: IP in f and ICMP in f and f[ICMP].type == 3, timeout=2, direction="in")
-    assert [g.get("error") for g in got] == ["ECONNREFUSED"], f"inet's connected socket got {got}"
-    assert len(errs) == 1, f"inet got {len(errs)} ICMP errors: {[f.summary() for f in errs]}"
-    f = errs[0]
-    assert (f[ICMP].code, f[IP].src, f[IP].dst) == (3, T.WAN_IP, T.INET_IP), f.summary()
-    assert (f[IPerror].src, f[IPerror].dst) == (T.INET_IP, T.WAN_IP), (
-        f"the quoted datagram is {f[IPerror].src} -> {f[IPerror].dst}, not as inet sent it")
-    assert (f[UDPerror].sport, f[UDPerror].dport) == (45002, UDP_FWD), (
-        f"quoted ports {f[UDPerror].sport} -> {f[UDPerror].dport}")
+    expect_refused_by_wan_ip("inet", T.INET_IP, 45002, UDP_FWD, got, errs)
 
 
 def test_port_range_forward_each_port_both_protocols(router):
@@ -259,6 +268,55 @@ def test_hairpin_source_lan_shows_lan_ip(router, web):
     exchange_ok(cli, "after no hairpin source")
     seen = served(web, cli["sent"])
     assert seen and seen[0]["peer"][0] == T.WAN_IP, f"after 'no hairpin source' client2 saw {seen}"
+
+
+@pytest.mark.parametrize("source", ["wan", "lan"])
+def test_hairpin_icmp_error_from_the_target_reaches_the_client(router, source):
+    """Nothing listens on client2's UDP port 27016 (forwarded): client2's
+    port unreachable, sent to the source it saw (wan-ip, or lan-ip with
+    `hairpin source lan`), is turned around to client1 as from wan-ip about
+    the datagram client1 sent to wan-ip:27016 (RFC 5508 REQ-7), and client1's
+    connected socket sees ECONNREFUSED. The server sees none of it."""
+    port, tok = RANGE[1], token("hp-err")
+    cport = 45101 if source == "wan" else 45102  # a fresh mapping for each hairpin source
+    if source == "lan":
+        router.ctl("hairpin", "source", "lan")
+    try:
+        with agent(T.CLIENT1) as ag, sniffing((T.CLIENT1, T.HOST_IF), (T.CLIENT2, T.HOST_IF),
+                                              (T.SERVER, T.HOST_IF)) as (c1, c2, srv):
+            ag.open("c", cport, connect=[T.WAN_IP, port])
+            assert ag.send("c", T.WAN_IP, port, tok)["ok"]
+            got = ag.recv("c", timeout=2)
+            errs = c1.wait_for(lambda f: IP in f and ICMP in f and f[ICMP].type == 3, timeout=2, direction="in")
+            at_target = c2.frames("in", lambda f: IP in f and UDP in f and f[UDP].dport == port)
+            at_server = srv.frames(pred=lambda f: IP in f and (UDP in f or ICMP in f))
+    finally:
+        if source == "lan":
+            router.ctl("no", "hairpin", "source")
+    assert len(at_target) == 1, f"client2 got {[f.summary() for f in at_target]}"
+    expected_src = T.WAN_IP if source == "wan" else T.LAN_IP
+    assert at_target[0][IP].src == expected_src and in_range(at_target[0][UDP].sport), at_target[0].summary()
+    expect_refused_by_wan_ip("client1", T.CLIENT1_IP, cport, port, got, errs)
+    assert not at_server, f"the server saw the hairpinned flow: {[x.summary() for x in at_server]}"
+
+
+def test_client_ping_to_wan_ip_is_answered_by_the_server(router):
+    """An ICMP query to wan-ip follows no NAPT mapping (its identifier is the
+    client's own): like any flow to wan-ip that no forward or mapping claims,
+    it reaches the holder of wan-ip, the server, from the client's own
+    address, and the server's replies come back through the dmz -> lan policy
+    (which denies only new flows)."""
+    with sniffing((T.SERVER, T.HOST_IF), (T.CLIENT1, T.HOST_IF)) as (srv, c1):
+        p = ping(T.CLIENT1, T.WAN_IP)
+        reqs = srv.wait_for(lambda f: IP in f and ICMP in f and f[ICMP].type == 8, count=3, timeout=2,
+                            direction="in")
+        replies = c1.wait_for(lambda f: IP in f and ICMP in f and f[ICMP].type == 0, count=3, timeout=2,
+                              direction="in")
+    assert p.returncode == 0 and " 3 received" in p.stdout, f"client1 -> wan-ip ping:\n{p.stdout}{p.stderr}"
+    assert len(reqs) == 3, f"the server saw {len(reqs)} echo requests"
+    assert {(f[IP].src, f[IP].dst) for f in reqs} == {(T.CLIENT1_IP, T.WAN_IP)}, [f.summary() for f in reqs]
+    assert {(f[IP].src, f[IP].dst) for f in replies} == {(T.WAN_IP, T.CLIENT1_IP)}, [f.summary() for f in replies]
+    assert {f[Ether].src for f in replies} == {T.mac_of(T.ROUTER, T.R_LAN)}
 
 
 def test_two_clients_hole_punch_through_their_udp_mappings(router, inet):

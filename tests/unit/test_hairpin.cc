@@ -328,6 +328,15 @@ protected:
         return lan.empty() ? Bytes{} : lan[0];
     }
 
+    // A client's UDP socket talks to the internet once (a STUN server, say):
+    // the outside port of its mapping, read off the datagram that left on wan.
+    uint16_t udp_mapping(const Mac& mac, uint32_t client, uint16_t port, uint16_t ip_id) {
+        receive(Zone::lan, udp_datagram(mac_of(Zone::lan), mac, client, port, kInternetHost, 3478, ip_id));
+        const auto wan = sent(Zone::wan);
+        EXPECT_EQ(wan.size(), 1u) << "the datagram to the internet";
+        return wan.empty() ? 0 : udp_of(wan[0])->sport.host();
+    }
+
     uint64_t drops(Drop d) const { return counters_.drops[static_cast<size_t>(d)].get(); }
     uint64_t total_drops() const {
         uint64_t n = 0;
@@ -540,14 +549,8 @@ TEST_F(Hairpin, InboundToAMappedPortStillReachesItsClient) {
 
 TEST_F(Hairpin, UdpHolePunchingBetweenTwoClientsMappings) {
     // Each client learns its outside port by sending to the internet.
-    receive(Zone::lan, udp_datagram(mac_of(Zone::lan), kClient1Mac, kClient1, 5000, kInternetHost, 3478, 0x0101));
-    auto wan = sent(Zone::wan);
-    ASSERT_EQ(wan.size(), 1u);
-    const uint16_t p1 = udp_of(wan[0])->sport.host();
-    receive(Zone::lan, udp_datagram(mac_of(Zone::lan), kClient2Mac, kClient2, 6000, kInternetHost, 3478, 0x0201));
-    wan = sent(Zone::wan);
-    ASSERT_EQ(wan.size(), 1u);
-    const uint16_t p2 = udp_of(wan[0])->sport.host();
+    const uint16_t p1 = udp_mapping(kClient1Mac, kClient1, 5000, 0x0101);
+    const uint16_t p2 = udp_mapping(kClient2Mac, kClient2, 6000, 0x0201);
     ASSERT_NE(p1, p2);
 
     // client1 first, to client2's outside port: client2 never sent to
@@ -571,6 +574,199 @@ TEST_F(Hairpin, UdpHolePunchingBetweenTwoClientsMappings) {
     const Bytes at2 = one_out_on_lan("client1 -> client2");
     ASSERT_FALSE(at2.empty());
     expect_translated(a, at2, kClient2Mac, mac_of(Zone::lan), kWanIp, p1, kClient2, 6000);
+    EXPECT_EQ(total_drops(), 1u);
+}
+
+
+// ---------------------------------------------------------------- precedence for wan-ip
+
+// From the internet, a datagram to wan-ip follows, in this order: a live
+// session, a forward, the server (docs/forwarding.md).
+TEST_F(Hairpin, PrecedenceSessionThenForwardThenServer) {
+    // A session: client1's UDP mapping; the reply reaches client1, not the server.
+    const uint16_t p1 = udp_mapping(kClient1Mac, kClient1, 5002, 0x0121);
+    const Bytes reply = udp_datagram(mac_of(Zone::wan), kGatewayMac, kInternetHost, 3478, kWanIp, p1, 0x0321);
+    receive(Zone::wan, reply);
+    const Bytes at1 = one_out_on_lan("the reply to client1's mapping");
+    ASSERT_FALSE(at1.empty());
+    expect_translated(reply, at1, kClient1Mac, mac_of(Zone::lan), kInternetHost, 3478, kClient1, 5002);
+
+    // A forward: wan-ip:8080 is client2's port 80, not the server's.
+    const Bytes syn = tcp_segment(mac_of(Zone::wan), kGatewayMac, kInternetHost, 50001, kWanIp, 8080, kTcpSyn, 0x0322);
+    receive(Zone::wan, syn);
+    const Bytes at2 = one_out_on_lan("the SYN to the forward");
+    ASSERT_FALSE(at2.empty());
+    expect_translated(syn, at2, kClient2Mac, mac_of(Zone::lan), kInternetHost, 50001, kClient2, 80);
+    // Its next segment follows the forward's session.
+    const Bytes ack = tcp_segment(mac_of(Zone::wan), kGatewayMac, kInternetHost, 50001, kWanIp, 8080, kTcpAck, 0x0323);
+    receive(Zone::wan, ack);
+    const Bytes at2b = one_out_on_lan("the next segment");
+    ASSERT_FALSE(at2b.empty());
+    expect_translated(ack, at2b, kClient2Mac, mac_of(Zone::lan), kInternetHost, 50001, kClient2, 80);
+
+    // Otherwise the server: UDP to 8080 (the forward is TCP only) and TCP to 8081.
+    for (const Bytes& f : {udp_datagram(mac_of(Zone::wan), kGatewayMac, kInternetHost, 4001, kWanIp, 8080, 0x0324),
+                           tcp_segment(mac_of(Zone::wan), kGatewayMac, kInternetHost, 50002, kWanIp, 8081, kTcpSyn,
+                                       0x0325)}) {
+        receive(Zone::wan, f);
+        const auto dmz = sent(Zone::dmz);
+        EXPECT_TRUE(sent(Zone::lan).empty());
+        EXPECT_TRUE(sent(Zone::wan).empty());
+        ASSERT_EQ(dmz.size(), 1u);
+        const be16* ports = reinterpret_cast<const be16*>(l4_of(f));
+        expect_translated(f, dmz[0], kServerMac, mac_of(Zone::dmz), kInternetHost, ports[0].host(), kWanIp,
+                          ports[1].host());
+    }
+    EXPECT_EQ(total_drops(), 0u);
+}
+
+// ---------------------------------------------------------------- ICMP (RFC 5508 section 6, RFC 7857 section 12)
+
+// An ICMP error from `src` to `dst` about `quoted` (a frame the sender
+// received): the quoted datagram's IP header and first 8 bytes of payload.
+Bytes icmp_error_about(const Mac& dst_mac, const Mac& src_mac, uint32_t src, uint32_t dst, const Bytes& quoted,
+                       uint8_t type = kIcmpDestUnreach, uint8_t code = 3) {
+    const Bytes d = datagram_of(quoted);
+    const size_t n = ip_of(quoted)->header_len() + 8;
+    return PacketBuilder()
+        .eth(dst_mac, src_mac)
+        .ipv4({.src = src, .dst = dst, .proto = kIpProtoIcmp, .ttl = 64, .id = 0x0e0e})
+        .icmp(type, code)
+        .payload(Bytes(d.begin(), d.begin() + static_cast<std::ptrdiff_t>(n)))
+        .build();
+}
+
+// The datagram quoted by an ICMP error frame.
+const Ipv4Hdr* quoted_ip(const Bytes& f) { return reinterpret_cast<const Ipv4Hdr*>(l4_of(f) + 8); }
+const be16* quoted_ports(const Bytes& f) {
+    const Ipv4Hdr* in = quoted_ip(f);
+    return reinterpret_cast<const be16*>(reinterpret_cast<const uint8_t*>(in) + in->header_len());
+}
+bool quoted_ip_checksum_valid(const Bytes& f) {
+    return ref_verify(reinterpret_cast<const uint8_t*>(quoted_ip(f)), quoted_ip(f)->header_len());
+}
+
+// The target of a hairpinned connection refuses it with an ICMP error sent
+// to the source it saw (wan-ip, or lan-ip for `hairpin source lan`): client1
+// gets it as from wan-ip about the datagram it sent to wan-ip:8080, every
+// checksum right (RFC 5508 REQ-7: hairpinned ICMP errors, also for NAPT).
+class HairpinIcmpError : public Hairpin, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(HairpinIcmpError, FromTheForwardTargetReachesTheClientTranslatedBack) {
+    const bool source_lan = GetParam();
+    ASSERT_NO_FATAL_FAILURE(use_config(source_lan));
+    const uint32_t seen_source = source_lan ? kLanIp : kWanIp;
+    const Bytes syn = tcp_segment(mac_of(Zone::lan), kClient1Mac, kClient1, 40010, kWanIp, 8080, kTcpSyn, 0x1101);
+    receive(Zone::lan, syn);
+    const Bytes at_target = one_out_on_lan("the SYN");
+    ASSERT_FALSE(at_target.empty());
+    ASSERT_EQ(ip_of(at_target)->src.host(), seen_source);
+    const uint16_t port = tcp_of(at_target)->sport.host();
+
+    const Bytes err = icmp_error_about(mac_of(Zone::lan), kClient2Mac, kClient2, seen_source, at_target);
+    ASSERT_TRUE(icmp_checksum_valid(err));
+    receive(Zone::lan, err);
+    const Bytes at_client = one_out_on_lan("the target's ICMP error");
+    ASSERT_FALSE(at_client.empty());
+    EXPECT_EQ(mac_text(eth_of(at_client)->dst), mac_text(kClient1Mac));
+    EXPECT_EQ(dotted(ip_of(at_client)->src.host()), dotted(kWanIp)) << "client1 must see its peer, wan-ip";
+    EXPECT_EQ(dotted(ip_of(at_client)->dst.host()), dotted(kClient1));
+    EXPECT_EQ(ip_of(at_client)->ttl, 63);
+    EXPECT_TRUE(ip_checksum_valid(at_client));
+    EXPECT_EQ(icmp_of(at_client)->type, kIcmpDestUnreach);
+    EXPECT_EQ(icmp_of(at_client)->code, 3);
+    EXPECT_TRUE(icmp_checksum_valid(at_client)) << "ICMP checksum";
+    // The quoted datagram is the one client1 sent, as it sent it.
+    EXPECT_EQ(dotted(quoted_ip(at_client)->src.host()), dotted(kClient1));
+    EXPECT_EQ(dotted(quoted_ip(at_client)->dst.host()), dotted(kWanIp));
+    EXPECT_EQ(quoted_ports(at_client)[0].host(), 40010);
+    EXPECT_EQ(quoted_ports(at_client)[1].host(), 8080);
+    EXPECT_TRUE(quoted_ip_checksum_valid(at_client)) << "the quoted IPv4 header checksum";
+    EXPECT_NE(port, 40010) << "(the test needs a translated port to prove the quoted port was restored)";
+    EXPECT_EQ(total_drops(), 0u);
+    // An error neither creates nor removes sessions (RFC 5508 REQ-6).
+    EXPECT_EQ(nat_->active(), 2u);
+}
+
+INSTANTIATE_TEST_SUITE_P(HairpinSource, HairpinIcmpError, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? std::string("Lan") : std::string("Wan"); });
+
+TEST_F(Hairpin, IcmpErrorBetweenTwoClientsMappings) {
+    // client1 and client2 talk through their UDP mappings (as in the hole
+    // punching test); client2's port closes and it says so to client1's
+    // outside address: client1 gets the error about its own datagram.
+    const uint16_t p1 = udp_mapping(kClient1Mac, kClient1, 5001, 0x0111);
+    const uint16_t p2 = udp_mapping(kClient2Mac, kClient2, 6001, 0x0211);
+    ASSERT_NE(p1, p2);
+    // client1 first (filtered: client2 never sent to it), then client2, then client1 again.
+    receive(Zone::lan, udp_datagram(mac_of(Zone::lan), kClient1Mac, kClient1, 5001, kWanIp, p2, 0x0113));
+    ASSERT_TRUE(sent(Zone::lan).empty());
+    receive(Zone::lan, udp_datagram(mac_of(Zone::lan), kClient2Mac, kClient2, 6001, kWanIp, p1, 0x0212));
+    ASSERT_FALSE(one_out_on_lan("client2 -> client1").empty());
+    const Bytes a = udp_datagram(mac_of(Zone::lan), kClient1Mac, kClient1, 5001, kWanIp, p2, 0x0112);
+    receive(Zone::lan, a);
+    const Bytes at2 = one_out_on_lan("client1 -> client2");
+    ASSERT_FALSE(at2.empty());
+
+    receive(Zone::lan, icmp_error_about(mac_of(Zone::lan), kClient2Mac, kClient2, kWanIp, at2));
+    const Bytes at1 = one_out_on_lan("client2's port unreachable");
+    ASSERT_FALSE(at1.empty());
+    EXPECT_EQ(dotted(ip_of(at1)->src.host()), dotted(kWanIp));
+    EXPECT_EQ(dotted(ip_of(at1)->dst.host()), dotted(kClient1));
+    EXPECT_TRUE(ip_checksum_valid(at1));
+    EXPECT_TRUE(icmp_checksum_valid(at1));
+    EXPECT_EQ(dotted(quoted_ip(at1)->src.host()), dotted(kClient1));
+    EXPECT_EQ(dotted(quoted_ip(at1)->dst.host()), dotted(kWanIp));
+    EXPECT_EQ(quoted_ports(at1)[0].host(), 5001);
+    EXPECT_EQ(quoted_ports(at1)[1].host(), p2);
+    EXPECT_TRUE(quoted_ip_checksum_valid(at1));
+    EXPECT_EQ(total_drops(), 1u);  // client1's first datagram
+    EXPECT_EQ(drops(Drop::hairpin_filtered), 1u);
+}
+
+// An ICMP query to wan-ip has no NAPT mapping to follow (its identifier is
+// the sender's own): like every flow to wan-ip that no forward or mapping
+// claims, it reaches the holder of wan-ip, the server, untranslated, and
+// the server's reply comes back although the dmz -> lan policy denies new
+// flows (the request made a tracking session).
+TEST_F(Hairpin, EchoRequestToWanIpIsAnsweredByTheServer) {
+    const Bytes req = echo_request(mac_of(Zone::lan), kClient1Mac, kClient1, kWanIp, 64, 56, 0x5150, 7);
+    receive(Zone::lan, req);
+    const auto dmz = sent(Zone::dmz);
+    EXPECT_TRUE(sent(Zone::lan).empty());
+    EXPECT_TRUE(sent(Zone::wan).empty());
+    ASSERT_EQ(dmz.size(), 1u);
+    EXPECT_EQ(mac_text(eth_of(dmz[0])->dst), mac_text(kServerMac));
+    EXPECT_EQ(dotted(ip_of(dmz[0])->src.host()), dotted(kClient1));
+    EXPECT_EQ(dotted(ip_of(dmz[0])->dst.host()), dotted(kWanIp));
+    EXPECT_EQ(icmp_of(dmz[0])->id.host(), 0x5150);
+    EXPECT_TRUE(ip_checksum_valid(dmz[0]));
+    EXPECT_TRUE(icmp_checksum_valid(dmz[0]));
+
+    // The server's ICMP echo message to client1.
+    const auto from_server = [&](uint8_t type, uint16_t id, uint16_t seq) {
+        return PacketBuilder()
+            .eth(mac_of(Zone::dmz), kServerMac)
+            .ipv4({.src = kWanIp, .dst = kClient1, .proto = kIpProtoIcmp, .ttl = 64, .id = seq})
+            .icmp(type, 0, id, seq)
+            .payload(pattern(56))
+            .build();
+    };
+    receive(Zone::dmz, from_server(kIcmpEchoReply, 0x5150, 7));
+    const Bytes back = one_out_on_lan("the server's echo reply");
+    ASSERT_FALSE(back.empty());
+    EXPECT_EQ(mac_text(eth_of(back)->dst), mac_text(kClient1Mac));
+    EXPECT_EQ(dotted(ip_of(back)->src.host()), dotted(kWanIp));
+    EXPECT_EQ(dotted(ip_of(back)->dst.host()), dotted(kClient1));
+    EXPECT_EQ(icmp_of(back)->type, kIcmpEchoReply);
+    EXPECT_EQ(icmp_of(back)->id.host(), 0x5150);
+    EXPECT_TRUE(icmp_checksum_valid(back));
+    EXPECT_EQ(total_drops(), 0u);
+
+    // Control: an echo request the server starts toward client1 is a new
+    // dmz -> lan flow, which the default policy denies.
+    receive(Zone::dmz, from_server(kIcmpEchoRequest, 0x6160, 1));
+    EXPECT_TRUE(sent(Zone::lan).empty()) << "the server opened an ICMP flow into the LAN";
     EXPECT_EQ(total_drops(), 1u);
 }
 

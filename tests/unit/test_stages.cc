@@ -108,12 +108,15 @@ protected:
     }
 
     // The verdict for a datagram src -> dst arriving on `in`.
+    // ICMP: an echo request; any other protocol: 8 bytes of UDP-like ports.
     Verdict classify(Zone in, uint32_t src, uint32_t dst, uint8_t proto = kIpProtoUdp) const {
-        const Bytes f = PacketBuilder()
-                            .eth(kBroadcastMac, kGatewayMac)
-                            .ipv4({.src = src, .dst = dst, .proto = proto})
-                            .udp(1024, 80)
-                            .build();
+        PacketBuilder b;
+        b.eth(kBroadcastMac, kGatewayMac).ipv4({.src = src, .dst = dst, .proto = proto});
+        if (proto == kIpProtoIcmp)
+            b.icmp(kIcmpEchoRequest, 0, 1, 1);
+        else
+            b.udp(1024, 80);
+        const Bytes f = b.build();
         return classify_ipv4(in, *ip_of(f), *tables_);
     }
 
@@ -281,6 +284,27 @@ TEST_F(Classify, LanTcpUdpToLanIpIsTheHairpinReply) {
     // Only `hairpin source lan` replies are TCP/UDP to lan-ip.
     expect_verdict(Zone::lan, kClient1, kLanIp, Action::hairpin, Zone::lan, 0, kIpProtoTcp);
     expect_verdict(Zone::lan, kClient1, kLanIp, Action::hairpin, Zone::lan, 0, kIpProtoUdp);
+}
+
+TEST_F(Classify, LanIcmpToLanIpIsLocalUnlessAnError) {
+    // An ICMP error to lan-ip is a `hairpin source lan` target's error about
+    // a hairpinned flow: the nat stage turns it around. Queries are the router's.
+    const auto icmp = [&](uint8_t type, uint16_t frag) {
+        Bytes f = PacketBuilder()
+                      .eth(kBroadcastMac, kClient1Mac)
+                      .ipv4({.src = kClient1, .dst = kLanIp, .proto = kIpProtoIcmp})
+                      .icmp(type, 0)
+                      .payload(pattern(28))
+                      .build();
+        ip_of(f)->frag = be16::from_host(frag);
+        refresh_ip_checksum(f);
+        return classify_ipv4(Zone::lan, *ip_of(f), *tables_).action;
+    };
+    EXPECT_EQ(icmp(kIcmpEchoRequest, 0), Action::local);
+    EXPECT_EQ(icmp(kIcmpTimestamp, 0), Action::local);
+    EXPECT_EQ(icmp(kIcmpDestUnreach, 0), Action::hairpin);
+    EXPECT_EQ(icmp(kIcmpTimeExceeded, 0), Action::hairpin);
+    EXPECT_EQ(icmp(kIcmpDestUnreach, 0x0003), Action::local) << "a later fragment has no ICMP header";
 }
 
 TEST_F(Classify, LanToTheInternetIsForTheNat) {
