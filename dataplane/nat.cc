@@ -4,10 +4,18 @@
 
 #include <rte_malloc.h>
 
-#include <rte_hash_crc.h>
+#include "hash_table.h"
 
 namespace ipshare {
 namespace {
+
+struct MappingKey {
+    uint32_t client_ip;
+    uint16_t client_port;
+    uint8_t proto;
+    uint8_t zero;
+};
+static_assert(sizeof(MappingKey) == 8);
 
 int proto_slot(uint8_t proto) {
     switch (proto) {
@@ -18,31 +26,22 @@ int proto_slot(uint8_t proto) {
     }
 }
 
-template <typename Index>
-bool make_index(const std::string& name, size_t max_keys, typename Index::Slot** slots, std::unique_ptr<Index>* index,
-                std::string* err) {
-    const size_t n = Index::slots_for(max_keys);
-    *slots = static_cast<typename Index::Slot*>(rte_malloc(name.c_str(), sizeof(typename Index::Slot) * n, 64));
-    if (!*slots) {
-        *err = "cannot allocate the NAT table " + name + " for " + std::to_string(max_keys) +
-               " entries (not enough memory? give EAL more with -m, or hugepages)";
-        return false;
-    }
-    *index = std::make_unique<Index>(*slots, n);
-    return true;
-}
-
 }  // namespace
 
 std::unique_ptr<Nat> Nat::create(const std::string& name, const NatParams& p, std::string* err) {
     std::unique_ptr<Nat> n(new Nat());
     n->params_ = p;
     const uint32_t cap = p.capacity;
-    // Two keys per session; at most one mapping per session, one client per mapping.
-    if (!make_index(name + "_s", size_t{2} * cap, &n->index_slots_, &n->index_, err) ||
-        !make_index(name + "_m", cap, &n->mapping_slots_, &n->mapping_index_, err) ||
-        !make_index(name + "_c", cap, &n->client_slots_, &n->client_index_, err))
+    const size_t nslots = Index::slots_for(size_t{2} * cap);  // two keys per session
+    n->index_slots_ = static_cast<Index::Slot*>(rte_malloc((name + "_s").c_str(), sizeof(Index::Slot) * nslots, 64));
+    if (!n->index_slots_) {
+        *err = "cannot allocate the index of " + std::to_string(cap) +
+               " NAT sessions (not enough memory? give EAL more with -m, or hugepages)";
         return nullptr;
+    }
+    n->index_ = std::make_unique<Index>(n->index_slots_, nslots);
+    if (!(n->mappings_hash_ = make_hash(name + "_m", cap, sizeof(MappingKey), RTE_HASH_EXTRA_FLAGS_EXT_TABLE, err))) return nullptr;
+    if (!(n->clients_hash_ = make_hash(name + "_c", cap, sizeof(uint32_t), RTE_HASH_EXTRA_FLAGS_EXT_TABLE, err))) return nullptr;
     n->sessions_ = static_cast<Session*>(rte_zmalloc((name + "_sa").c_str(), sizeof(Session) * cap, 64));
     n->mappings_ = static_cast<Mapping*>(rte_zmalloc((name + "_ma").c_str(), sizeof(Mapping) * cap, 64));
     if (!n->sessions_ || !n->mappings_) {
@@ -67,22 +66,15 @@ std::unique_ptr<Nat> Nat::create(const std::string& name, const NatParams& p, st
 
 Nat::~Nat() {
     index_.reset();
-    mapping_index_.reset();
-    client_index_.reset();
     rte_free(index_slots_);
-    rte_free(mapping_slots_);
-    rte_free(client_slots_);
+    rte_hash_free(mappings_hash_);
+    rte_hash_free(clients_hash_);
     rte_free(sessions_);
     rte_free(mappings_);
 }
 
-// CRC32-C of a key (one or two crc32 instructions).
-template <typename Key>
-uint32_t Nat::crc_of(const Key& k) {
-    return rte_hash_crc(&k, sizeof k, 0);
-}
-
-uint32_t Nat::hash_of(const FlowKey& k) { return crc_of(k); }
+// CRC32-C of the 16-byte key (two crc32 instructions).
+uint32_t Nat::hash_of(const FlowKey& k) { return rte_hash_crc(&k, sizeof k, 0); }
 
 uint64_t Nat::lookup_bulk(const void** keys, unsigned n, uint32_t* ids) const {
     uint32_t hashes[kBurst];
@@ -115,26 +107,26 @@ TimeoutClass Nat::class_of(uint8_t proto, TcpState st) {
 }
 
 bool Nat::client_count_add(uint32_t client, int delta) {
-    const uint32_t h = crc_of(client);
-    uint32_t* count = client_index_->value(client, h);
-    if (!count) {
-        if (delta <= 0) return true;
-        if (params_.per_client == 0) return false;
-        return client_index_->insert(client, h, static_cast<uint32_t>(delta));
-    }
-    if (delta > 0 && *count >= params_.per_client) return false;
-    *count = static_cast<uint32_t>(static_cast<int64_t>(*count) + delta);
-    if (*count == 0) client_index_->remove(client, h);
+    void* data = nullptr;
+    const bool found = rte_hash_lookup_data(clients_hash_, &client, &data) >= 0;
+    const uintptr_t count = found ? reinterpret_cast<uintptr_t>(data) : 0;
+    const uint32_t cap = params_.per_client;
+    if (delta > 0 && count >= cap) return false;
+    const uintptr_t next = count + delta;
+    if (next == 0)
+        rte_hash_del_key(clients_hash_, &client);
+    else if (rte_hash_add_key_data(clients_hash_, &client, reinterpret_cast<void*>(next)) != 0)
+        return false;
     return true;
 }
 
 uint32_t Nat::get_mapping(const Flow& f, uint32_t now, NatFail* why) {
     const MappingKey mk{f.src, f.sport, f.proto, 0};
-    const uint32_t mh = crc_of(mk);
-    const uint32_t found = mapping_index_->lookup(mk, mh);
-    if (found != kNone) {
-        ++mappings_[found].refs;
-        return found;
+    void* data;
+    if (rte_hash_lookup_data(mappings_hash_, &mk, &data) >= 0) {
+        const auto m = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(data));
+        ++mappings_[m].refs;
+        return m;
     }
     if (free_mapping_ == kNone) return *why = NatFail::table_full, kNone;
     if (!client_count_add(f.src, +1)) return *why = NatFail::client_cap, kNone;
@@ -144,7 +136,7 @@ uint32_t Nat::get_mapping(const Flow& f, uint32_t now, NatFail* why) {
         client_count_add(f.src, -1);
         return *why = NatFail::ports_exhausted, kNone;
     }
-    if (!mapping_index_->insert(mk, mh, m)) {
+    if (rte_hash_add_key_data(mappings_hash_, &mk, reinterpret_cast<void*>(uintptr_t{m})) != 0) {
         allocator(f.proto)->release(port, now);
         client_count_add(f.src, -1);
         return *why = NatFail::table_full, kNone;
@@ -158,7 +150,7 @@ void Nat::put_mapping(uint32_t m, uint32_t now) {
     Mapping& mp = mappings_[m];
     if (--mp.refs) return;
     const MappingKey mk{mp.client_ip, mp.client_port, mp.proto, 0};
-    mapping_index_->remove(mk, crc_of(mk));
+    rte_hash_del_key(mappings_hash_, &mk);
     allocator(mp.proto)->release(mp.outside_port, now);
     client_count_add(mp.client_ip, -1);
     mp.next_free = free_mapping_;

@@ -198,16 +198,6 @@ private:
         uint32_t refs;
         uint32_t next_free;
     };
-    struct MappingKey {
-        uint32_t client_ip;
-        uint16_t client_port;
-        uint8_t proto;
-        uint8_t zero;
-    };
-    using Index = SessionIndex<FlowKey>;            // both keys of each session -> session
-    using MappingIndex = SessionIndex<MappingKey>;  // client endpoint -> mapping
-    using ClientIndex = SessionIndex<uint32_t>;     // client address -> its number of mappings
-    template <typename Key> static uint32_t crc_of(const Key& k);
     Nat() = default;
     PortAllocator* allocator(uint8_t proto);
     static uint32_t hash_of(const FlowKey& k);  // the sessions table's hash of a key
@@ -224,12 +214,11 @@ private:
     bool client_count_add(uint32_t client, int delta);  // false: cap reached
 
     NatParams params_;
+    using Index = SessionIndex<FlowKey>;
     Index::Slot* index_slots_ = nullptr;
     std::unique_ptr<Index> index_;
-    MappingIndex::Slot* mapping_slots_ = nullptr;
-    std::unique_ptr<MappingIndex> mapping_index_;
-    ClientIndex::Slot* client_slots_ = nullptr;
-    std::unique_ptr<ClientIndex> client_index_;
+    rte_hash* mappings_hash_ = nullptr;
+    rte_hash* clients_hash_ = nullptr;
     Session* sessions_ = nullptr;
     Mapping* mappings_ = nullptr;
     uint32_t free_session_ = kNone;

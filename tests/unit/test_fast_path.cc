@@ -310,23 +310,6 @@ TEST_F(Index, RandomChurnMatchesAMap) {
     }
 }
 
-// The per-client mapping counts: a 4-byte key (16-byte slots), the value
-// changed where it is stored.
-TEST(SmallKeyIndex, ValueChangesInPlace) {
-    using Idx = SessionIndex<uint32_t>;
-    static_assert(sizeof(Idx::Slot) == 16);
-    std::vector<Idx::Slot> slots(Idx::slots_for(8));
-    Idx idx(slots.data(), slots.size());
-    EXPECT_EQ(idx.value(7, 70), nullptr);
-    ASSERT_TRUE(idx.insert(7, 70, 1));
-    uint32_t* v = idx.value(7, 70);
-    ASSERT_NE(v, nullptr);
-    *v += 2;
-    EXPECT_EQ(idx.lookup(7, 70), 3u);
-    EXPECT_TRUE(idx.remove(7, 70));
-    EXPECT_EQ(idx.value(7, 70), nullptr);
-}
-
 TEST_F(Index, BulkLookupSetsHitBitsAndIds) {
     make(64);
     Key16 keys[40];
