@@ -32,14 +32,7 @@ std::unique_ptr<Nat> Nat::create(const std::string& name, const NatParams& p, st
     std::unique_ptr<Nat> n(new Nat());
     n->params_ = p;
     const uint32_t cap = p.capacity;
-    const size_t nslots = Index::slots_for(size_t{2} * cap);  // two keys per session
-    n->index_slots_ = static_cast<Index::Slot*>(rte_malloc((name + "_s").c_str(), sizeof(Index::Slot) * nslots, 64));
-    if (!n->index_slots_) {
-        *err = "cannot allocate the index of " + std::to_string(cap) +
-               " NAT sessions (not enough memory? give EAL more with -m, or hugepages)";
-        return nullptr;
-    }
-    n->index_ = std::make_unique<Index>(n->index_slots_, nslots);
+    if (!(n->sessions_hash_ = make_hash(name + "_s", 2 * cap, sizeof(FlowKey), RTE_HASH_EXTRA_FLAGS_EXT_TABLE, err))) return nullptr;
     if (!(n->mappings_hash_ = make_hash(name + "_m", cap, sizeof(MappingKey), RTE_HASH_EXTRA_FLAGS_EXT_TABLE, err))) return nullptr;
     if (!(n->clients_hash_ = make_hash(name + "_c", cap, sizeof(uint32_t), RTE_HASH_EXTRA_FLAGS_EXT_TABLE, err))) return nullptr;
     n->sessions_ = static_cast<Session*>(rte_zmalloc((name + "_sa").c_str(), sizeof(Session) * cap, 64));
@@ -65,24 +58,33 @@ std::unique_ptr<Nat> Nat::create(const std::string& name, const NatParams& p, st
 }
 
 Nat::~Nat() {
-    index_.reset();
-    rte_free(index_slots_);
+    rte_hash_free(sessions_hash_);
     rte_hash_free(mappings_hash_);
     rte_hash_free(clients_hash_);
     rte_free(sessions_);
     rte_free(mappings_);
 }
 
-// CRC32-C of the 16-byte key (two crc32 instructions).
-uint32_t Nat::hash_of(const FlowKey& k) { return rte_hash_crc(&k, sizeof k, 0); }
+// The table's own hash (make_hash: rte_hash_crc, initial value 0), inlined:
+// rte_hash would call it through a pointer, once per key.
+hash_sig_t Nat::hash_of(const FlowKey& k) { return rte_hash_crc(&k, sizeof k, 0); }
 
 uint64_t Nat::lookup_bulk(const void** keys, unsigned n, uint32_t* ids) const {
-    uint32_t hashes[kBurst];
-    for (unsigned i = 0; i < n; ++i) hashes[i] = hash_of(*static_cast<const FlowKey*>(keys[i]));
-    return index_->lookup_bulk(reinterpret_cast<const FlowKey* const*>(keys), hashes, n, ids);
+    void* data[kBurst];
+    hash_sig_t sigs[kBurst];
+    for (unsigned i = 0; i < n; ++i) sigs[i] = hash_of(*static_cast<const FlowKey*>(keys[i]));
+    uint64_t hits = 0;
+    rte_hash_lookup_with_hash_bulk_data(sessions_hash_, keys, sigs, n, &hits, data);
+    for (unsigned i = 0; i < n; ++i)
+        if (hits & (uint64_t{1} << i)) ids[i] = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(data[i]));
+    return hits;
 }
 
-uint32_t Nat::lookup(const FlowKey& k) const { return index_->lookup(k, hash_of(k)); }
+uint32_t Nat::lookup(const FlowKey& k) const {
+    void* data;
+    if (rte_hash_lookup_with_hash_data(sessions_hash_, &k, hash_of(k), &data) < 0) return kNone;
+    return static_cast<uint32_t>(reinterpret_cast<uintptr_t>(data));
+}
 
 PortAllocator* Nat::allocator(uint8_t proto) {
     switch (proto) {
@@ -163,16 +165,19 @@ uint32_t Nat::insert(const Session& proto_session, NatFail* why, unsigned absent
     const Session& s = proto_session;
     const FlowKey in = inside_key(s.proto, s.client_ip, s.client_port, s.remote_ip, s.remote_port);
     const FlowKey out = outside_key(s.proto, s.remote_ip, s.remote_port, s.outside_port, s.outside_ip);
-    // Each key hashed once, for the check and the insert.
-    const uint32_t h_in = hash_of(in);
-    const uint32_t h_out = hash_of(out);
-    // A key in use is a collision, never a second entry for it.
-    if ((!(absent & kInsideAbsent) && index_->lookup(in, h_in) != kNone) ||
-        (!(absent & kOutsideAbsent) && index_->lookup(out, h_out) != kNone))
+    // Each key hashed once, for the check and the add.
+    const hash_sig_t sig_in = hash_of(in);
+    const hash_sig_t sig_out = hash_of(out);
+    // rte_hash_add_key_data would silently re-point a key another session
+    // holds: a key in use is a collision, never overwritten.
+    if ((!(absent & kInsideAbsent) && rte_hash_lookup_with_hash(sessions_hash_, &in, sig_in) >= 0) ||
+        (!(absent & kOutsideAbsent) && rte_hash_lookup_with_hash(sessions_hash_, &out, sig_out) >= 0))
         return *why = NatFail::collision, kNone;
-    if (!index_->insert(in, h_in, id)) return *why = NatFail::table_full, kNone;
-    if (!index_->insert(out, h_out, id)) {
-        index_->remove(in, h_in);
+    void* data = reinterpret_cast<void*>(uintptr_t{id});
+    if (rte_hash_add_key_with_hash_data(sessions_hash_, &in, sig_in, data) != 0)
+        return *why = NatFail::table_full, kNone;
+    if (rte_hash_add_key_with_hash_data(sessions_hash_, &out, sig_out, data) != 0) {
+        rte_hash_del_key_with_hash(sessions_hash_, &in, sig_in);
         return *why = NatFail::table_full, kNone;
     }
     ++created_total_;
@@ -339,8 +344,8 @@ void Nat::remove(uint32_t id, uint32_t now) {
     list_unlink(id);
     const FlowKey in = inside_key(s.proto, s.client_ip, s.client_port, s.remote_ip, s.remote_port);
     const FlowKey out = outside_key(s.proto, s.remote_ip, s.remote_port, s.outside_port, s.outside_ip);
-    index_->remove(in, hash_of(in));
-    index_->remove(out, hash_of(out));
+    rte_hash_del_key(sessions_hash_, &in);
+    rte_hash_del_key(sessions_hash_, &out);
     if (s.mapping != kNone) put_mapping(s.mapping, now);
     --active_;
     --active_proto_[proto_slot(s.proto)];

@@ -7,8 +7,8 @@
 // REQ-1, RFC 5508 REQ-1). A port belongs to at most one live mapping (RFC 4787
 // REQ-3) and rests after release (RFC 6888 REQ-8).
 //
-// A session is found by either of two keys in one index (session_index.h),
-// inserted together or not at all:
+// A session is found by either of two keys in one rte_hash, inserted together
+// or not at all:
 //   inside  (dir 0): client, remote, client port, remote port, proto
 //   outside (dir 1): remote, outside address, remote port, outside port, proto
 // (the outside address is wan-ip, or lan-ip for `hairpin source lan`).
@@ -43,7 +43,6 @@
 #include "counters.h"
 #include "nat_rewrite.h"
 #include "port_alloc.h"
-#include "session_index.h"
 #include "tcp_state.h"
 
 struct rte_hash;
@@ -214,9 +213,7 @@ private:
     bool client_count_add(uint32_t client, int delta);  // false: cap reached
 
     NatParams params_;
-    using Index = SessionIndex<FlowKey>;
-    Index::Slot* index_slots_ = nullptr;
-    std::unique_ptr<Index> index_;
+    rte_hash* sessions_hash_ = nullptr;
     rte_hash* mappings_hash_ = nullptr;
     rte_hash* clients_hash_ = nullptr;
     Session* sessions_ = nullptr;

@@ -1,15 +1,11 @@
 // The fast path's pure shortcuts, each against the slow answer it replaces:
 // the neighbour cache (neigh_cache.h) and its invalidation, the route zone
 // map (zone_map.h) against a longest-prefix match, the inbound short cut
-// (inbound_shortcut.h), the NAT's session index (session_index.h) against a
-// std::map, and the option-less IPv4 header checksum.
+// (inbound_shortcut.h), and the option-less IPv4 header checksum.
 #include <gtest/gtest.h>
 
 #include <cstdint>
-#include <map>
-#include <memory>
 #include <random>
-#include <tuple>
 #include <vector>
 
 #include "checksum.h"
@@ -17,7 +13,6 @@
 #include "inbound_shortcut.h"
 #include "neigh_cache.h"
 #include "packet_builder.h"
-#include "session_index.h"
 #include "zone_map.h"
 
 namespace ipshare {
@@ -229,104 +224,6 @@ TEST(InboundShortcut, OnlyForWanIp) {
     Flow to_lan_ip = to_wan_ip(kIpProtoUdp, 53);
     to_lan_ip.dst = ipv4(192, 168, 1, 1);
     EXPECT_FALSE(inbound_goes_to_server(FlowKind::ports, false, to_lan_ip, kWanIp, kLo, kHi, forwards_8080()));
-}
-
-// ---------------------------------------------------------------- SessionIndex
-
-struct Key16 {
-    uint32_t a, b, c, d;
-    bool operator<(const Key16& o) const { return std::tie(a, b, c, d) < std::tie(o.a, o.b, o.c, o.d); }
-};
-
-class Index : public ::testing::Test {
-protected:
-    using Idx = SessionIndex<Key16>;
-    void make(size_t max_keys) {
-        slots_.assign(Idx::slots_for(max_keys), Idx::Slot{});
-        idx_ = std::make_unique<Idx>(slots_.data(), slots_.size());
-    }
-    // Every key of the model is found with its id, and the count agrees.
-    void expect_matches_model(uint32_t (*hash)(const Key16&)) {
-        ASSERT_EQ(idx_->count(), model_.size());
-        for (const auto& [k, id] : model_) ASSERT_EQ(idx_->lookup(k, hash(k)), id);
-    }
-    std::vector<Idx::Slot> slots_;
-    std::unique_ptr<Idx> idx_;
-    std::map<Key16, uint32_t> model_;
-};
-
-uint32_t good_hash(const Key16& k) { return (k.a * 0x9e3779b1u) ^ (k.b * 0x85ebca6bu) ^ (k.c * 0xc2b2ae35u) ^ k.d; }
-uint32_t bad_hash(const Key16& k) { return k.a % 3 == 0 ? 0xfffffffeu : k.a % 5; }  // long clusters, wrapping the end
-
-TEST_F(Index, TwiceAsManySlotsAsKeysAndAPowerOfTwo) {
-    EXPECT_EQ(Idx::slots_for(0), 16u);
-    EXPECT_EQ(Idx::slots_for(1000), 2048u);
-    EXPECT_EQ(Idx::slots_for(1024), 2048u);
-    EXPECT_EQ(Idx::slots_for(1025), 4096u);
-}
-
-TEST_F(Index, EmptyFindsNothing) {
-    make(8);
-    EXPECT_EQ(idx_->lookup(Key16{1, 2, 3, 4}, 7), Idx::kNone);
-    EXPECT_FALSE(idx_->remove(Key16{1, 2, 3, 4}, 7));
-}
-
-TEST_F(Index, FullAtMaxKeysNeverBefore) {
-    make(64);
-    for (uint32_t i = 0; i < 64; ++i) ASSERT_TRUE(idx_->insert(Key16{i, 0, 0, 0}, good_hash(Key16{i, 0, 0, 0}), i));
-    EXPECT_FALSE(idx_->insert(Key16{99, 0, 0, 0}, 1, 99));
-    EXPECT_EQ(idx_->lookup(Key16{99, 0, 0, 0}, 1), Idx::kNone);
-}
-
-// Random inserts and removals against a std::map, with a hash that makes
-// long clusters across the end of the array (the cases removal must shift).
-TEST_F(Index, RandomChurnMatchesAMap) {
-    for (auto hash : {&good_hash, &bad_hash}) {
-        make(200);
-        model_.clear();
-        std::mt19937 rng(3);
-        std::vector<Key16> live;
-        for (int step = 0; step < 20000; ++step) {
-            const bool add = live.size() < 200 && (live.empty() || rng() % 3 != 0);
-            if (add) {
-                const Key16 k{static_cast<uint32_t>(rng() % 1000), static_cast<uint32_t>(rng() % 4), 7, 9};
-                if (model_.count(k)) continue;
-                const auto id = static_cast<uint32_t>(step);
-                ASSERT_TRUE(idx_->insert(k, hash(k), id));
-                model_[k] = id;
-                live.push_back(k);
-            } else {
-                const size_t at = rng() % live.size();
-                const Key16 k = live[at];
-                live[at] = live.back();
-                live.pop_back();
-                ASSERT_TRUE(idx_->remove(k, hash(k)));
-                model_.erase(k);
-                ASSERT_EQ(idx_->lookup(k, hash(k)), Idx::kNone);
-            }
-            if (step % 500 == 0) ASSERT_NO_FATAL_FAILURE(expect_matches_model(hash));
-        }
-        ASSERT_NO_FATAL_FAILURE(expect_matches_model(hash));
-    }
-}
-
-TEST_F(Index, BulkLookupSetsHitBitsAndIds) {
-    make(64);
-    Key16 keys[40];
-    const Key16* ptrs[40];
-    uint32_t hashes[40];
-    for (uint32_t i = 0; i < 40; ++i) {
-        keys[i] = Key16{i, 1, 2, 3};
-        ptrs[i] = &keys[i];
-        hashes[i] = bad_hash(keys[i]);
-        if (i % 3 == 1) ASSERT_TRUE(idx_->insert(keys[i], hashes[i], 100 + i));
-    }
-    uint32_t ids[40] = {};
-    const uint64_t hits = idx_->lookup_bulk(ptrs, hashes, 40, ids);
-    for (uint32_t i = 0; i < 40; ++i) {
-        EXPECT_EQ(bool(hits & (uint64_t{1} << i)), i % 3 == 1) << i;
-        if (i % 3 == 1) EXPECT_EQ(ids[i], 100 + i);
-    }
 }
 
 // ---------------------------------------------------------------- IPv4 header checksum, IHL 5
