@@ -35,6 +35,11 @@ std::unique_ptr<Nat> Nat::create(const std::string& name, const NatParams& p, st
     if (!(n->sessions_hash_ = make_hash(name + "_s", 2 * cap, sizeof(FlowKey), RTE_HASH_EXTRA_FLAGS_EXT_TABLE, err))) return nullptr;
     if (!(n->mappings_hash_ = make_hash(name + "_m", cap, sizeof(MappingKey), RTE_HASH_EXTRA_FLAGS_EXT_TABLE, err))) return nullptr;
     if (!(n->clients_hash_ = make_hash(name + "_c", cap, sizeof(uint32_t), RTE_HASH_EXTRA_FLAGS_EXT_TABLE, err))) return nullptr;
+    n->client_counts_ = static_cast<uint32_t*>(rte_zmalloc((name + "_cc").c_str(), sizeof(uint32_t) * (cap ? cap : 1), 64));
+    if (!n->client_counts_) {
+        *err = "cannot allocate " + std::to_string(cap) + " NAT client counts";
+        return nullptr;
+    }
     n->sessions_ = static_cast<Session*>(rte_zmalloc((name + "_sa").c_str(), sizeof(Session) * cap, 64));
     n->mappings_ = static_cast<Mapping*>(rte_zmalloc((name + "_ma").c_str(), sizeof(Mapping) * cap, 64));
     if (!n->sessions_ || !n->mappings_) {
@@ -44,9 +49,11 @@ std::unique_ptr<Nat> Nat::create(const std::string& name, const NatParams& p, st
     for (uint32_t i = 0; i < cap; ++i) {
         n->sessions_[i].next = i + 1 < cap ? i + 1 : kNone;
         n->mappings_[i].next_free = i + 1 < cap ? i + 1 : kNone;
+        n->client_counts_[i] = i + 1 < cap ? i + 1 : kNone;  // the free list, while free
     }
     n->free_session_ = cap ? 0 : kNone;
     n->free_mapping_ = cap ? 0 : kNone;
+    n->free_client_ = cap ? 0 : kNone;
     n->head_.fill(kNone);
     n->tail_.fill(kNone);
     n->tcp_ports_ = std::make_unique<PortAllocator>(p.port_lo, p.port_hi, p.rest_seconds, p.seed, p.stride, p.offset);
@@ -61,6 +68,7 @@ Nat::~Nat() {
     rte_hash_free(sessions_hash_);
     rte_hash_free(mappings_hash_);
     rte_hash_free(clients_hash_);
+    rte_free(client_counts_);
     rte_free(sessions_);
     rte_free(mappings_);
 }
@@ -108,17 +116,29 @@ TimeoutClass Nat::class_of(uint8_t proto, TcpState st) {
     }
 }
 
+// The hash maps a client address to its slot in client_counts_, so only a
+// client's first mapping adds a key and its last one deletes it; the others
+// change the count in place.
 bool Nat::client_count_add(uint32_t client, int delta) {
     void* data = nullptr;
-    const bool found = rte_hash_lookup_data(clients_hash_, &client, &data) >= 0;
-    const uintptr_t count = found ? reinterpret_cast<uintptr_t>(data) : 0;
-    const uint32_t cap = params_.per_client;
-    if (delta > 0 && count >= cap) return false;
-    const uintptr_t next = count + delta;
-    if (next == 0)
+    if (rte_hash_lookup_data(clients_hash_, &client, &data) < 0) {
+        if (delta <= 0) return true;
+        if (params_.per_client == 0 || free_client_ == kNone) return false;
+        const uint32_t slot = free_client_;
+        if (rte_hash_add_key_data(clients_hash_, &client, reinterpret_cast<void*>(uintptr_t{slot})) != 0) return false;
+        free_client_ = client_counts_[slot];
+        client_counts_[slot] = static_cast<uint32_t>(delta);
+        return true;
+    }
+    const auto slot = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(data));
+    uint32_t& count = client_counts_[slot];
+    if (delta > 0 && count >= params_.per_client) return false;
+    count = static_cast<uint32_t>(static_cast<int64_t>(count) + delta);
+    if (count == 0) {
         rte_hash_del_key(clients_hash_, &client);
-    else if (rte_hash_add_key_data(clients_hash_, &client, reinterpret_cast<void*>(next)) != 0)
-        return false;
+        count = free_client_;
+        free_client_ = slot;
+    }
     return true;
 }
 
@@ -180,6 +200,7 @@ uint32_t Nat::insert(const Session& proto_session, NatFail* why, unsigned absent
         rte_hash_del_key_with_hash(sessions_hash_, &in, sig_in);
         return *why = NatFail::table_full, kNone;
     }
+    recent_inside_[created_total_ % kRecent] = sig_in;
     ++created_total_;
     free_session_ = sessions_[id].next;
     sessions_[id] = s;
@@ -378,6 +399,16 @@ unsigned Nat::expire(uint32_t now, const ClassTimeouts& timeouts, unsigned budge
 void Nat::requeue(uint32_t id, uint32_t now) {
     list_unlink(id);
     list_push(id, now);
+}
+
+bool Nat::may_exist_since(uint64_t since, const FlowKey& inside) const {
+    const uint64_t n = created_total_ - since;
+    if (n == 0) return false;
+    if (n > kRecent) return true;
+    const uint32_t h = hash_of(inside);
+    for (uint64_t c = since; c < created_total_; ++c)
+        if (recent_inside_[c % kRecent] == h) return true;  // the same hash: maybe the same key
+    return false;
 }
 
 uint32_t Nat::active_by_proto(uint8_t proto) const { return active_proto_[proto_slot(proto)]; }

@@ -179,6 +179,10 @@ public:
     uint32_t active() const { return active_; }
     // Sessions created since start (never decreases).
     uint64_t created_total() const { return created_total_; }
+    // Whether a session with inside key `inside` may have been created since
+    // created_total() was `since`: false is certain (the hashes of the recent
+    // creations' inside keys all differ from its hash).
+    bool may_exist_since(uint64_t since, const FlowKey& inside) const;
     // Half-open inbound TCP sessions may take at most this share of the table.
     uint32_t half_open_limit() const { return params_.capacity / 4 ? params_.capacity / 4 : 1; }
     uint32_t half_open() const { return class_count_[static_cast<int>(TimeoutClass::tcp_syn_in)]; }
@@ -215,7 +219,11 @@ private:
     NatParams params_;
     rte_hash* sessions_hash_ = nullptr;
     rte_hash* mappings_hash_ = nullptr;
-    rte_hash* clients_hash_ = nullptr;
+    rte_hash* clients_hash_ = nullptr;  // client address -> slot in client_counts_
+    uint32_t* client_counts_ = nullptr;  // mappings per client; the free list's links while free
+    uint32_t free_client_ = kNone;
+    static constexpr unsigned kRecent = 64;
+    std::array<uint32_t, kRecent> recent_inside_{};  // hashes of the last creations' inside keys
     Session* sessions_ = nullptr;
     Mapping* mappings_ = nullptr;
     uint32_t free_session_ = kNone;

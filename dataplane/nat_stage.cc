@@ -32,7 +32,7 @@ struct Pending {
     FlowKind kind;
     Flow flow;                 // as received, before translation
     uint32_t session = kNone;  // set when translated
-    bool known_new = false;    // its key missed and no session was created since: no need to look again
+    bool known_new = false;    // its key missed, and no session created since has it: no need to look again
 };
 
 Ipv4Hdr* ip_of(rte_mbuf* m) { return rte_pktmbuf_mtod_offset(m, Ipv4Hdr*, sizeof(EthHdr)); }
@@ -496,7 +496,7 @@ void stage_nat(Burst& b, const Tables& t, WorkerCtx& w) {
         Pending& p = pend[j];
         const bool hit = hits & (uint64_t{1} << j);
         const uint32_t id = hit ? live(ids[j], t, w) : kNone;
-        p.known_new = !hit && w.nat->created_total() == created_before;
+        p.known_new = !hit && !w.nat->may_exist_since(created_before, keys[j]);
         switch (p.action) {
         case Action::nat_out: on_nat_out(b, p, id, t, w); break;
         case Action::nat_in: on_nat_in(b, p, id, t, w); break;
