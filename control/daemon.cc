@@ -98,14 +98,18 @@ bool Daemon::start(std::string* err) {
         inject_rings_.push_back(r);
     }
 
+    std::vector<uint16_t> wan_reta;
     for (Zone z : kAllZones) {
         std::string perr;
-        if (!port_start(port_ids_[idx(z)], static_cast<uint16_t>(nworkers_), pool_, &ports_[idx(z)], &perr)) {
+        if (!port_start(port_ids_[idx(z)], static_cast<uint16_t>(nworkers_), pool_, &ports_[idx(z)], &perr,
+                        z == Zone::wan ? &wan_reta : nullptr)) {
             *err = "port " + std::string(kZoneNames[idx(z)]) + " (" + cfg_.port_device[idx(z)] + "): " + perr;
             return false;
         }
         port_started_[idx(z)] = true;
     }
+
+    if (!wan_reta.empty()) wan_rss_ = std::make_unique<RssPredictor>(kRssKey, std::move(wan_reta));
 
     counters_ = std::make_unique<Counters[]>(nworkers_ + 1);
     mailboxes_ = std::make_unique<Mailbox[]>(nworkers_);
@@ -130,6 +134,8 @@ bool Daemon::start(std::string* err) {
         np.stride = nworkers_;
         np.offset = i;
         np.seed = rte_rdtsc() ^ (uint64_t{i} << 32);
+        np.reply_rss = wan_rss_.get();
+        np.rx_queue = static_cast<uint16_t>(i);
         auto nat = Nat::create("nat" + std::to_string(i), np, err);
         if (!nat) return false;
         nat->set_counters(&counters_[i]);
@@ -187,6 +193,9 @@ bool Daemon::start(std::string* err) {
     }
     launched_ = true;
 
+    if (nworkers_ > 1)
+        std::printf("ipshare: wan: %s\n", wan_rss_ ? "predictable RSS (NAPT ports chosen so replies reach their owner's queue)"
+                                                    : "no predictable RSS (replies reach their owner by handoff)");
     std::printf("ipshare: ready: %u worker(s); wan %s lan %s dmz %s\n", nworkers_, mac_text(ports_[0].mac).c_str(),
                 mac_text(ports_[1].mac).c_str(), mac_text(ports_[2].mac).c_str());
     std::fflush(stdout);

@@ -11,6 +11,7 @@
 #include "../dataplane/counters.h"
 #include "../dataplane/mailbox.h"
 #include "../dataplane/neighbour.h"
+#include "../dataplane/rss.h"
 #include "../dataplane/tables.h"
 #include "../dataplane/worker.h"
 #include "capture.h"
@@ -94,6 +95,7 @@ private:
     ForwardIds forward_ids_;
     std::atomic<const Tables*> published_{nullptr};
     std::unique_ptr<NeighbourTable> neigh_;
+    std::unique_ptr<RssPredictor> wan_rss_;  // predictable RSS on wan (rss.h), when the NIC allows it
     std::unique_ptr<NeighbourManager> neigh_mgr_;
 
     std::vector<std::unique_ptr<Nat>> nats_;  // one per worker

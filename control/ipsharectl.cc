@@ -209,8 +209,8 @@ std::vector<std::string> next_words(const std::vector<std::string>& prev, bool* 
     auto session_words = [&](bool with_limit) {
         if (last == "proto") return std::vector<std::string>{"tcp", "udp", "icmp", "gre", "esp", "sctp"};
         if (last == "state")
-            return std::vector<std::string>{"established", "syn-out", "syn-in", "fin-out", "fin-in",
-                                            "time-wait",   "reset",   "closed", "active"};
+            return std::vector<std::string>{"established", "syn-out", "syn-in", "syn-recv", "fin-out",
+                                            "fin-in",      "time-wait", "reset", "closed",  "active"};
         if (last == "client" || last == "remote" || last == "port" || last == "limit") return std::vector<std::string>{};
         std::vector<std::string> w = {"proto", "client", "remote", "port", "state"};
         if (with_limit) w.emplace_back("limit");

@@ -33,8 +33,14 @@ void NeighbourManager::poll(uint64_t now) {
     ArpLearnMsg msgs[64];
     unsigned n;
     while ((n = rte_ring_sc_dequeue_burst_elem(d_.learn_ring, msgs, sizeof(ArpLearnMsg), 64, nullptr)) > 0)
-        for (unsigned i = 0; i < n; ++i)
-            on_learn(static_cast<Zone>(msgs[i].zone), msgs[i].ip, mac_to_word(msgs[i].mac), msgs[i].create, now);
+        for (unsigned i = 0; i < n; ++i) {
+            const ArpLearnMsg& m = msgs[i];
+            // Checked again here, the single writer: no message can put the
+            // router's own addresses, or one from the wrong port, in the table.
+            if (m.zone >= kNumZones || !arp_sender_acceptable(static_cast<Zone>(m.zone), addr_, m.ip, m.mac))
+                continue;
+            on_learn(static_cast<Zone>(m.zone), m.ip, mac_to_word(m.mac), m.create, now);
+        }
 
     void* objs[64];
     while ((n = rte_ring_sc_dequeue_burst(d_.pending_ring, objs, 64, nullptr)) > 0)

@@ -7,9 +7,22 @@ namespace ipshare {
 bool arp_answers(Zone z, const Addresses& a, uint32_t spa, uint32_t tpa) {
     if (spa == tpa) return false;  // gratuitous ARP / announcement: nothing to answer
     switch (z) {
-    case Zone::wan: return tpa == a.wan_ip && spa != a.wan_ip;
-    case Zone::lan: return tpa == a.lan_ip && spa != a.lan_ip;
-    case Zone::dmz: return spa == a.wan_ip && tpa != a.wan_ip && tpa != 0;
+    case Zone::wan: return tpa == a.wan_ip && (spa == 0 || (a.wan.is_host(spa) && spa != a.wan_ip));
+    case Zone::lan: return tpa == a.lan_ip && (spa == 0 || a.lan.is_host(spa));
+    case Zone::dmz:
+        return spa == a.wan_ip && tpa != a.wan_ip && !is_martian_destination(tpa) && tpa != a.wan.net &&
+               tpa != a.wan.broadcast() && tpa != a.lan.net && tpa != a.lan.broadcast();
+    }
+    return false;
+}
+
+bool arp_sender_acceptable(Zone z, const Addresses& a, uint32_t spa, const uint8_t sha[6]) {
+    if ((sha[0] & 1) || mac_is_zero(sha)) return false;  // multicast, broadcast or none
+    if (is_martian_source(spa) || spa == a.lan_ip) return false;
+    switch (z) {
+    case Zone::wan: return spa != a.wan_ip;
+    case Zone::lan: return spa != a.wan_ip && spa != a.gateway;
+    case Zone::dmz: return spa == a.wan_ip;
     }
     return false;
 }
@@ -27,6 +40,7 @@ ArpLearn arp_learn(Zone z, const Addresses& a, const ArpHdr& arp, bool sender_on
     if (!sender_on_link) return ArpLearn::no;
     const uint32_t spa = arp.spa.host();
     if (spa == 0) return ArpLearn::no;  // RFC 5227 probe: the sender has no address yet
+    if (!arp_sender_acceptable(z, a, spa, arp.sha)) return ArpLearn::no;
     if (arp.op.host() == kArpOpReply && arp.tpa.host() == arp_sender_address(z, a)) return ArpLearn::create;
     if (arp.op.host() == kArpOpRequest && answered) return ArpLearn::create;
     return ArpLearn::update;

@@ -20,6 +20,10 @@ void stage_arp(Burst& b, const Tables& t, WorkerCtx& w) {
         if (b.st[i].action != Action::arp) continue;
         auto* eth = rte_pktmbuf_mtod(b.m[i], EthHdr*);
         auto* arp = reinterpret_cast<ArpHdr*>(eth + 1);
+        if (mac_is_zero(arp->sha)) {  // (parse_frame refuses a multicast one)
+            b.set_drop(i, Drop::arp_malformed);
+            continue;
+        }
         const uint32_t spa = arp->spa.host();
         const bool answered = arp->op.host() == kArpOpRequest && arp_answers(b.in, t.addr, spa, arp->tpa.host());
         const ArpLearn learn = arp_learn(b.in, t.addr, *arp, t.routes->host_on_link(spa, b.in), answered);

@@ -32,6 +32,7 @@ namespace ipshare {
     X(dmz_bad_destination, "the server sent to its own address or to its port")         \
     X(l4_truncated, "transport header missing or cut short where NAT needs it")        \
     X(napt_table_full, "no NAT session: the session table is full")                   \
+    X(napt_collision, "no NAT session: another session holds its key")                \
     X(napt_client_cap, "no NAT session: the client holds ports-per-client mappings")   \
     X(napt_ports_exhausted, "no NAT session: no free port left in the napt range")     \
     X(napt_half_open_limit, "inbound SYN refused: half-open sessions at their limit (SYN flood)") \

@@ -119,6 +119,7 @@ inline constexpr uint8_t kIcmpTimestamp = 13;
 inline constexpr uint8_t kIcmpTimestampReply = 14;
 
 inline constexpr uint8_t kIcmpCodeTtlExceeded = 0;        // RFC 792 type 11 code 0
+inline constexpr uint8_t kIcmpCodeFragNeeded = 4;         // RFC 792 type 3 code 4, with RFC 1191's MTU
 inline constexpr uint8_t kIcmpCodeAdminProhibited = 13;   // RFC 1812 5.2.7.1
 
 struct IcmpHdr {

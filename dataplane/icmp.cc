@@ -49,7 +49,7 @@ bool icmp_error_allowed(const Ipv4Hdr* ip, uint16_t ip_len) {
 }
 
 FrameSpan icmp_build_error(uint8_t* frame, uint16_t ip_len, uint8_t type, uint8_t code, uint32_t src,
-                           const uint8_t mac[6]) {
+                           const uint8_t mac[6], uint16_t next_hop_mtu) {
     const uint8_t* old_ip_bytes = frame + sizeof(EthHdr);
     Ipv4Hdr old_ip;
     std::memcpy(&old_ip, old_ip_bytes, sizeof old_ip);
@@ -81,7 +81,7 @@ FrameSpan icmp_build_error(uint8_t* frame, uint16_t ip_len, uint8_t type, uint8_
     icmp->code = code;
     icmp->checksum = be16{};
     icmp->id = be16{};
-    icmp->seq = be16{};
+    icmp->seq = be16::from_host(next_hop_mtu);
     icmp->checksum = csum_finish(csum_partial(icmp, sizeof(IcmpHdr) + quote));
 
     return FrameSpan{start, static_cast<uint16_t>(sizeof(EthHdr) + kIcmpErrorPrepend + quote)};

@@ -43,7 +43,10 @@ struct FrameSpan {
 // header is read, then overwritten). Requires kIcmpErrorPrepend bytes of
 // writable headroom before `frame`. The new frame goes back to the previous
 // hop: Ethernet destination = the old source, source = `mac`.
+// `next_hop_mtu` goes into the second half of the word after the checksum
+// (RFC 1191 section 4: "fragmentation needed and DF set" carries the MTU of
+// the next hop); 0 for every other error.
 FrameSpan icmp_build_error(uint8_t* frame, uint16_t ip_len, uint8_t type, uint8_t code, uint32_t src,
-                           const uint8_t mac[6]);
+                           const uint8_t mac[6], uint16_t next_hop_mtu = 0);
 
 }  // namespace ipshare

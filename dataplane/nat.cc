@@ -1,5 +1,7 @@
 #include "nat.h"
 
+#include "rss.h"
+
 #include <cstring>
 
 #include <rte_malloc.h>
@@ -103,13 +105,26 @@ PortAllocator* Nat::allocator(uint8_t proto) {
     }
 }
 
+// The outside port of a new mapping for flow `f`: with predictable RSS, one
+// whose reply (remote -> wan-ip:port) the NIC puts on this worker's queue
+// when the slice has one among the candidates (ICMP replies hash by address
+// only: nothing to choose).
+uint16_t Nat::allocate_port(const Flow& f, uint32_t mapping, uint32_t now) {
+    PortAllocator* a = allocator(f.proto);
+    const RssPredictor* rss = params_.reply_rss;
+    if (!rss || f.proto == kIpProtoIcmp) return a->allocate(f.sport, mapping, now);
+    return a->allocate_preferring(f.sport, mapping, now, [&](uint16_t port) {
+        return rss->queue_of(f.dst, params_.wan_ip, f.dport, port) == params_.rx_queue;
+    });
+}
+
 uint16_t Nat::mapping_port(uint32_t mapping) const { return mappings_[mapping].outside_port; }
 
 TimeoutClass Nat::class_of(uint8_t proto, TcpState st) {
     switch (proto) {
     case kIpProtoTcp:
         if (tcp_is_established(st)) return TimeoutClass::tcp_established;
-        return st == TcpState::syn_in ? TimeoutClass::tcp_syn_in : TimeoutClass::tcp_transitory;
+        return tcp_is_half_open_inbound(st) ? TimeoutClass::tcp_syn_in : TimeoutClass::tcp_transitory;
     case kIpProtoUdp: return TimeoutClass::udp;
     case kIpProtoIcmp: return TimeoutClass::icmp;
     default: return TimeoutClass::other;
@@ -153,7 +168,7 @@ uint32_t Nat::get_mapping(const Flow& f, uint32_t now, NatFail* why) {
     if (free_mapping_ == kNone) return *why = NatFail::table_full, kNone;
     if (!client_count_add(f.src, +1)) return *why = NatFail::client_cap, kNone;
     const uint32_t m = free_mapping_;
-    const uint16_t port = allocator(f.proto)->allocate(f.sport, m, now);
+    const uint16_t port = allocate_port(f, m, now);
     if (port == 0) {
         client_count_add(f.src, -1);
         return *why = NatFail::ports_exhausted, kNone;

@@ -49,6 +49,8 @@ struct rte_hash;
 
 namespace ipshare {
 
+class RssPredictor;
+
 struct FlowKey {
     uint32_t src, dst;
     uint16_t sport, dport;
@@ -122,6 +124,10 @@ struct NatParams {
     uint32_t rest_seconds = 120;     // RFC 6888 REQ-8
     unsigned stride = 1, offset = 0; // this worker's slice of the port range
     uint64_t seed = 1;
+    // Predictable RSS on the wan port (rss.h), or null: a new mapping's port
+    // is chosen so that the reply of its first flow lands on `rx_queue`.
+    const RssPredictor* reply_rss = nullptr;
+    uint16_t rx_queue = 0;
 };
 
 enum class NatFail : uint8_t { none, table_full, client_cap, ports_exhausted, portless_busy, collision, half_open_limit };
@@ -204,6 +210,7 @@ private:
     Nat() = default;
     PortAllocator* allocator(uint8_t proto);
     static uint32_t hash_of(const FlowKey& k);  // the sessions table's hash of a key
+    uint16_t allocate_port(const Flow& f, uint32_t mapping, uint32_t now);
     uint32_t get_mapping(const Flow& f, uint32_t now, NatFail* why);
     void put_mapping(uint32_t m, uint32_t now);
     // `absent`: kInsideAbsent / kOutsideAbsent, keys the caller has checked.

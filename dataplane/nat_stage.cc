@@ -122,6 +122,7 @@ Drop fail_drop(NatFail why) {
     case NatFail::ports_exhausted: return Drop::napt_ports_exhausted;
     case NatFail::portless_busy: return Drop::napt_portless_busy;
     case NatFail::half_open_limit: return Drop::napt_half_open_limit;
+    case NatFail::collision: return Drop::napt_collision;
     default: return Drop::napt_table_full;
     }
 }

@@ -17,26 +17,6 @@ uint64_t PortAllocator::next_random() {  // xorshift64*
     return rng_ * 0x2545f4914f6cdd1dull;
 }
 
-uint16_t PortAllocator::allocate(uint16_t preferred, uint32_t owner, uint32_t now) {
-    if (capacity_ == 0 || in_use_ >= capacity_) return 0;
-    if (owns(preferred) && available(slots_[preferred - lo_], now)) {
-        slots_[preferred - lo_] = owner;
-        ++in_use_;
-        return preferred;
-    }
-    const unsigned start = static_cast<unsigned>(next_random() % capacity_);
-    for (unsigned i = 0; i < capacity_; ++i) {
-        const unsigned k = (start + i) % capacity_;
-        const unsigned slot = k * stride_ + offset_;
-        if (available(slots_[slot], now)) {
-            slots_[slot] = owner;
-            ++in_use_;
-            return static_cast<uint16_t>(lo_ + slot);
-        }
-    }
-    return 0;
-}
-
 void PortAllocator::release(uint16_t port, uint32_t now) {
     if (!owns(port)) return;
     uint32_t& s = slots_[port - lo_];

@@ -26,7 +26,29 @@ public:
                   unsigned offset = 0);
 
     // A port for `owner` (a mapping id, < kResting), or 0 when none is free.
-    uint16_t allocate(uint16_t preferred, uint32_t owner, uint32_t now);
+    uint16_t allocate(uint16_t preferred, uint32_t owner, uint32_t now) {
+        return allocate_preferring(preferred, owner, now, [](uint16_t) { return true; });
+    }
+    // The same, but among the random candidates the first `accept(port)`
+    // likes (predictable RSS, rss.h: a port whose reply lands on this
+    // worker's queue), looking at most kAcceptTries of them; then any free
+    // port. Port preservation still comes first.
+    template <typename Accept>
+    uint16_t allocate_preferring(uint16_t preferred, uint32_t owner, uint32_t now, Accept&& accept) {
+        if (capacity_ == 0 || in_use_ >= capacity_) return 0;
+        if (owns(preferred) && available(slots_[preferred - lo_], now)) return take(preferred - lo_, owner);
+        const unsigned start = static_cast<unsigned>(next_random() % capacity_);
+        unsigned first_free = capacity_, tried = 0;
+        for (unsigned i = 0; i < capacity_; ++i) {
+            const unsigned slot = ((start + i) % capacity_) * stride_ + offset_;
+            if (!available(slots_[slot], now)) continue;
+            if (first_free == capacity_) first_free = slot;
+            if (tried++ < kAcceptTries && accept(static_cast<uint16_t>(lo_ + slot))) return take(slot, owner);
+            if (tried >= kAcceptTries) break;
+        }
+        return first_free == capacity_ ? 0 : take(first_free, owner);
+    }
+    static constexpr unsigned kAcceptTries = 64;
     // The port rests until now + rest_seconds.
     void release(uint16_t port, uint32_t now);
 
@@ -42,6 +64,11 @@ private:
         return slot == kFree || ((slot & kResting) && (slot & ~kResting) <= now);
     }
     uint64_t next_random();
+    uint16_t take(unsigned slot, uint32_t owner) {
+        slots_[slot] = owner;
+        ++in_use_;
+        return static_cast<uint16_t>(lo_ + slot);
+    }
 
     uint16_t lo_, hi_;
     unsigned stride_, offset_, capacity_;

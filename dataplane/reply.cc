@@ -18,7 +18,7 @@
 namespace ipshare {
 
 bool reply_icmp_error(Burst& b, uint16_t i, const Tables& t, WorkerCtx& w, uint8_t type, uint8_t code,
-                      uint64_t now) {
+                      uint64_t now, uint16_t next_hop_mtu) {
     rte_mbuf* m = b.m[i];
     uint8_t* frame = rte_pktmbuf_mtod(m, uint8_t*);
     const auto* ip = reinterpret_cast<const Ipv4Hdr*>(frame + sizeof(EthHdr));
@@ -27,7 +27,7 @@ bool reply_icmp_error(Burst& b, uint16_t i, const Tables& t, WorkerCtx& w, uint8
         return false;
     const uint32_t src = b.in == Zone::wan ? t.addr.wan_ip : t.addr.lan_ip;
     rte_pktmbuf_prepend(m, kIcmpErrorPrepend);
-    const FrameSpan f = icmp_build_error(frame, ip_len, type, code, src, w.ports[idx(b.in)].mac);
+    const FrameSpan f = icmp_build_error(frame, ip_len, type, code, src, w.ports[idx(b.in)].mac, next_hop_mtu);
     m->data_len = f.len;
     m->pkt_len = f.len;
     b.set(i, Action::reply);

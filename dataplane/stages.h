@@ -20,14 +20,15 @@ void stage_nat(Burst& b, const Tables& t, WorkerCtx& w);        // nat_stage.cc
 void stage_neighbour(Burst& b, WorkerCtx& w);                   // neighbour_stage.cc
 void stage_tx(Burst& b, WorkerCtx& w);                          // worker.cc
 
-// Turns packet i into an ICMP error (type, code) back to its sender, out the
-// port it came in on (reply.cc). False when not allowed (RFC 1812 4.3.2.7),
-// rate-limited, or without headroom: the caller drops it then.
 // Removes expired NAT sessions, at most `budget` (nat_stage.cc).
 void expire_sessions(WorkerCtx& w, const Tables& t, unsigned budget);
 
+// Turns packet i into an ICMP error (type, code) back to its sender, out the
+// port it came in on (reply.cc). False when not allowed (RFC 1812 4.3.2.7),
+// rate-limited, or without headroom: the caller drops it then.
+// `next_hop_mtu`: for "fragmentation needed" (RFC 1191), else 0.
 bool reply_icmp_error(Burst& b, uint16_t i, const Tables& t, WorkerCtx& w, uint8_t type, uint8_t code,
-                      uint64_t now);
+                      uint64_t now, uint16_t next_hop_mtu = 0);
 
 // Turns TCP segment i into the RST that refuses it (reply.cc).
 bool reply_tcp_rst(Burst& b, uint16_t i, WorkerCtx& w, uint64_t now);

@@ -17,8 +17,11 @@ TcpState tcp_next(TcpState s, Dir d, uint8_t flags) {
         return s;
     case TcpState::syn_out:
         return out ? TcpState::syn_out : (fin ? TcpState::fin_in : TcpState::established);
-    case TcpState::syn_in:
-        return out ? (fin ? TcpState::fin_out : TcpState::established) : TcpState::syn_in;
+    case TcpState::syn_in:  // only the inside host's SYN-ACK moves it on
+        return (out && syn) ? TcpState::syn_recv : TcpState::syn_in;
+    case TcpState::syn_recv:  // the outside host's ACK completes the handshake
+        if (out || syn) return TcpState::syn_recv;
+        return fin ? TcpState::fin_in : TcpState::established;
     case TcpState::established:
         if (fin) return out ? TcpState::fin_out : TcpState::fin_in;
         return s;

@@ -17,7 +17,7 @@ void TxQueues::push_fragmented(Zone z, rte_mbuf* m, Counters& c) {
     const EthHdr l2 = *eth;
     auto* ip = reinterpret_cast<const Ipv4Hdr*>(eth + 1);
     if (l2.type.host() != kEtherTypeIpv4 || (ip->frag.host() & kIpFlagDF) || !direct_pool) {
-        rte_pktmbuf_free(m);  // a DF datagram too large for the port: nothing sends "frag needed" yet
+        rte_pktmbuf_free(m);  // DF: the forward stage answered "fragmentation needed" for the port it knew
         c.drop(z, Drop::mtu_exceeded);
         return;
     }

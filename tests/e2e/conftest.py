@@ -7,6 +7,11 @@ IPSHARE_E2E_ROUTER selects what routes between the namespaces:
                      are skipped)
 IPSHARE_E2E_TEST_TIMEOUT (seconds, default 120) bounds every test phase.
 
+Resource accounting (ipshare mode, _resources_come_back below): after every
+test, all mbufs are back in the pool and nothing waits for ARP (`show
+memory`); after the last test of each module, once the idle timeouts are
+shortened at run time, the session table empties.
+
 The topology is built once per session and removed at the end (by name,
 also when tests fail); the daemon is started once and restarted only by the
 tests that need it stopped.
@@ -16,6 +21,7 @@ import contextlib
 import os
 import signal
 import sys
+import time
 import types
 
 import pytest
@@ -29,6 +35,7 @@ PHASE_TIMEOUT = int(os.environ.get("IPSHARE_E2E_TEST_TIMEOUT", "120"))
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "ipshare_only: needs the ipshare daemon (skipped in kernel mode)")
+    config.addinivalue_line("markers", "leaves_sessions: skip the end-of-module session drain check")
     if MODE not in ("ipshare", "kernel"):
         raise pytest.UsageError(f"IPSHARE_E2E_ROUTER must be ipshare or kernel, not {MODE!r}")
 
@@ -172,6 +179,9 @@ class Router:
     def start(self):
         if self.is_ipshare:
             self.daemon = T.Daemon(config_text=self.config_text, workers=self.workers).start(timeout=30)
+            # what `show memory` reports before any traffic: the idle level
+            # every test must return to
+            self.daemon.idle_memory = memory_used(self.daemon)
 
     def stop(self, sig=signal.SIGINT):
         if self.daemon is not None:
@@ -248,3 +258,87 @@ def _daemon_stays_up(request):
         err = "\n".join(r.daemon.stderr.splitlines()[-20:])
         out = "\n".join(r.daemon.stdout.splitlines()[-20:])
         pytest.fail(f"ipshare exited during the test (exit {rc})\nstderr:\n{err}\nstdout:\n{out}")
+
+
+# ------------------------------------------------------------------ resource accounting
+# A router must give back every buffer and forget every flow. The daemon
+# reports its pools and tables (`show memory`): the mbufs in use (DPDK's
+# rte_mempool_in_use_count, per-lcore caches counted as free) are 0 when
+# idle on the af_packet test bed, which allocates a buffer per received frame
+# and holds none per descriptor; packets waiting for ARP live at most ~4 s
+# (three requests a second apart).
+
+MBUF_SETTLE_SECONDS = 8.0
+# syn-in sessions live a fixed 6 s; the others get 1 s timeouts below
+SESSION_DRAIN_SECONDS = 15.0
+SHORT_TIMEOUTS = ("tcp-established", "tcp-transitory", "udp", "icmp")
+
+
+def memory_used(daemon):
+    """{table or pool name: used} from `show memory`."""
+    return {r["name"]: r["used"] for r in daemon.ctl("show", "memory", json=True)["memory"]}
+
+
+def wait_memory_idle(daemon, timeout=MBUF_SETTLE_SECONDS):
+    """Wait (bounded) until mbufs and the ARP queue are back at their idle
+    level; return (ok, last reading, idle level)."""
+    idle = getattr(daemon, "idle_memory", None) or {"mbufs": 0, "neighbour-queue": 0}
+    deadline = time.monotonic() + timeout
+    while True:
+        used = memory_used(daemon)
+        ok = all(used.get(k, 0) <= idle.get(k, 0) for k in ("mbufs", "neighbour-queue"))
+        if ok or time.monotonic() >= deadline:
+            return ok, used, idle
+        time.sleep(0.2)
+
+
+def drain_sessions(daemon, timeout=SESSION_DRAIN_SECONDS):
+    """Shorten the idle timeouts to 1 s at run time, wait (bounded) until the
+    session table is empty, then put the timeouts back as they were. Returns
+    the session count last seen (0 when drained)."""
+    running = daemon.ctl("show", "config", json=True)["statements"]
+    saved = [st for st in running if st.split()[0] == "timeout" and st.split()[1] in SHORT_TIMEOUTS]
+    for kind in SHORT_TIMEOUTS:
+        daemon.ctl("timeout", kind, "1")
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            n = daemon.ctl("show", "sessions", "count", json=True)["count"]
+            if n == 0 or time.monotonic() >= deadline:
+                return n
+            time.sleep(0.25)
+    finally:
+        for st in saved:
+            daemon.ctl(*st.split())
+
+
+def _last_of_its_module(item):
+    items = item.session.items
+    try:
+        i = items.index(item)
+    except ValueError:
+        return True
+    return i + 1 >= len(items) or items[i + 1].module is not item.module
+
+
+@pytest.fixture(autouse=True)
+def _resources_come_back(request):
+    """After each test that used the ipshare daemon: every mbuf back in the
+    pool, no packet left waiting for ARP; after the last test of a module
+    (before the module's own fixtures restart the daemon): sessions fall to
+    zero once the timeouts run out. A test may opt out with the marker
+    `leaves_sessions` (e.g. when it stopped the daemon on purpose)."""
+    yield
+    r = _ROUTER.get("router")
+    if r is None or not r.is_ipshare or "router" not in request.fixturenames:
+        return
+    if r.daemon is None or not r.daemon.running():
+        return  # _daemon_stays_up reports it
+    ok, used, idle = wait_memory_idle(r.daemon)
+    assert ok, (f"resources not back within {MBUF_SETTLE_SECONDS} s after the test: "
+                f"show memory {used}, idle {idle}")
+    if _last_of_its_module(request.node) and request.node.get_closest_marker("leaves_sessions") is None:
+        left = drain_sessions(r.daemon)
+        assert left == 0, (f"{left} sessions still in the table {SESSION_DRAIN_SECONDS} s after the "
+                           f"timeouts were set to 1 s (end of {request.node.module.__name__})\n"
+                           + r.daemon.ctl("show", "sessions", "limit", "20"))

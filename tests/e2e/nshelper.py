@@ -38,6 +38,14 @@ Commands:
              a datagram "T-SEQ" every S seconds from one socket, until a line
              (or EOF) on stdin; one JSON line per datagram: its seq and the
              wall-clock time (time.time()) just after it was sent
+  l2burst    --iface I --frame HEX [--frame HEX ...] [--frames-file F] [--count N] [--linger L]
+             [--keep K] send the frames, N rounds, as fast as the socket
+             takes them; then collect incoming frames for L seconds; prints
+             how many were sent, how long it took, and the first K incoming
+             frames (hex) with the number of incoming frames in all
+  udp-many   --dst A --port P --count N [--token T] [--timeout T]
+             N datagrams, each from a new socket (a new source port), each
+             resent every 0.3 s until its echo comes back (or the deadline)
 """
 
 import argparse
@@ -555,6 +563,75 @@ def cmd_udp_stream(a):
     return 0
 
 
+def cmd_l2burst(a):
+    frames = [bytes.fromhex(h) for h in a.frame or []]
+    if a.frames_file:
+        with open(a.frames_file) as f:
+            frames += [bytes.fromhex(ln.strip()) for ln in f if ln.strip()]
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+    s.bind((a.iface, 0))
+    got, kept = 0, []
+
+    def drain(timeout):
+        nonlocal got
+        while True:
+            r, _, _ = select.select([s], [], [], timeout)
+            if not r:
+                return
+            data, addr = s.recvfrom(65535)
+            if addr[2] == PACKET_OUTGOING:
+                continue
+            got += 1
+            if len(kept) < a.keep:
+                kept.append(data.hex())
+
+    sent, errors = 0, 0
+    t0 = time.monotonic()
+    for _ in range(a.count):
+        for f in frames:
+            try:
+                s.send(f)
+                sent += 1
+            except OSError:  # ENOBUFS: the queue is full, the frame is lost
+                errors += 1
+    elapsed = time.monotonic() - t0
+    deadline = time.monotonic() + a.linger
+    while time.monotonic() < deadline:
+        drain(max(0.0, min(0.2, deadline - time.monotonic())))
+    out({"sent": sent, "send_errors": errors, "elapsed": elapsed, "received": got, "frames": kept})
+
+
+def cmd_udp_many(a):
+    deadline = time.monotonic() + a.timeout
+    res = {"ok": 0, "failed": 0, "ports": []}
+    for i in range(a.count):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("0.0.0.0", 0))
+        msg = ("%s-%d" % (a.token, i)).encode()
+        ok = False
+        while not ok and time.monotonic() < deadline:
+            s.sendto(msg, (a.dst, a.port))
+            end = min(deadline, time.monotonic() + 0.3)
+            while time.monotonic() < end:
+                r, _, _ = select.select([s], [], [], max(0.0, end - time.monotonic()))
+                if not r:
+                    break
+                try:
+                    data, peer = s.recvfrom(65535)
+                except OSError:
+                    continue
+                if data == msg and peer == (a.dst, a.port):
+                    ok = True
+                    break
+        res["ok" if ok else "failed"] += 1
+        res["ports"].append(s.getsockname()[1])
+        s.close()
+    out(res)
+    return 0 if res["failed"] == 0 else 1
+
+
 def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     p = argparse.ArgumentParser()
@@ -640,6 +717,24 @@ def main():
     s.add_argument("--interval", type=float, default=0.02)
     s.add_argument("--timeout", type=float, default=60)
     s.set_defaults(fn=cmd_udp_stream)
+
+    s = sub.add_parser("l2burst")
+    s.add_argument("--iface", required=True)
+    s.add_argument("--frame", action="append")
+    s.add_argument("--frames-file", help="more frames, one hex line each")
+    s.add_argument("--count", type=int, default=1)
+    s.add_argument("--linger", type=float, default=1.0)
+    s.add_argument("--keep", type=int, default=10000)
+    s.add_argument("--timeout", type=float, default=30)
+    s.set_defaults(fn=cmd_l2burst)
+
+    s = sub.add_parser("udp-many")
+    s.add_argument("--dst", required=True)
+    s.add_argument("--port", type=int, required=True)
+    s.add_argument("--count", type=int, required=True)
+    s.add_argument("--token", default="many")
+    s.add_argument("--timeout", type=float, default=60)
+    s.set_defaults(fn=cmd_udp_many)
 
     a = p.parse_args()
     # a hard stop whatever happens inside

@@ -29,7 +29,9 @@
 //              frame, well formed, from the right address
 //   echo-reply-checksum  the ICMP checksum of an echo reply from lan-ip
 //   accounted  an IPv4 frame leaves, waits, or is counted as a drop
-//   learn      ARP learning only of on-link senders of the ingress port
+//   learn      ARP learning only of on-link senders of the ingress port, with a
+//              unicast MAC, never of lan-ip, of wan-ip off dmz or of the
+//              gateway off wan
 //   leak       every mbuf is back in its pool (frames waiting for ARP or for
 //              their first fragment are the router's: drained and freed)
 // A violation prints the input, what left, and aborts (libFuzzer saves it).
@@ -451,6 +453,14 @@ void check(const Checker& c, const CounterTotals& before, const CounterTotals& a
                  "learnt " + dotted(m.ip) + " on " + kZoneNames[m.zone % 3] + " from a frame on " +
                      kZoneNames[idx(c.in)]);
         c.expect(!(m.mac[0] & 1), "learn", "learnt a multicast MAC for " + dotted(m.ip));
+        // Spoofing (independently of the routes): the router's own address,
+        // wan-ip off dmz, the gateway off wan, a zero MAC are never learnt.
+        const Addresses& a = c.t.addr;
+        const bool mine = m.ip == a.lan_ip || (m.ip == a.wan_ip && c.in != Zone::dmz) ||
+                          (m.ip == a.gateway && c.in != Zone::wan);
+        c.expect(!mine, "learn", "learnt " + dotted(m.ip) + " (claimed) from a frame on " + kZoneNames[idx(c.in)]);
+        static constexpr uint8_t kNoMac[6] = {};
+        c.expect(std::memcmp(m.mac, kNoMac, 6) != 0, "learn", "learnt MAC 00:00:00:00:00:00 for " + dotted(m.ip));
     }
 }
 

@@ -4,6 +4,7 @@
 // The frames fit the world of the fuzzer: replies that match its sessions,
 // ICMP errors that quote them, fragments, options, VLANs, cut-short frames.
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -226,6 +227,12 @@ int main(int argc, char** argv) {
     add("lan_ssrr", kLan, with_options(lan, kClient1Mac, kClient1, kInternetHost, Bytes{137, 7, 4, 10, 0, 0, 1, 0}));
     add("lan_nop_end", kLan, with_options(lan, kClient1Mac, kClient1, kInternetHost, Bytes{1, 1, 1, 0}));
     add("lan_bad_option_len", kLan, with_options(lan, kClient1Mac, kClient1, kInternetHost, Bytes{7, 9, 4, 0}));
+    add("lan_record_route", kLan,
+        with_options(lan, kClient1Mac, kClient1, kInternetHost, Bytes{7, 11, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0}));
+    add("lan_timestamp_option", kLan,
+        with_options(lan, kClient1Mac, kClient1, kInternetHost, Bytes{68, 12, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0}));
+    add("wan_router_alert", kWan, with_options(wan, kGatewayMac, kInternetHost, kWanIp, Bytes{148, 4, 0, 0}));
+    add("dmz_lsrr", kDmz, with_options(dmz, kServerMac, kWanIp, kInternetHost, Bytes{1, 131, 7, 4, 10, 0, 0, 1}));
 
     // ARP.
     add("wan_arp_who_has_wan_ip", kWan, arp_frame(kBroadcastMac, kArpOpRequest, kGatewayMac, kGateway, kZeroMac, kWanIp));
@@ -239,11 +246,34 @@ int main(int argc, char** argv) {
         Bytes bad = arp_frame(kBroadcastMac, kArpOpRequest, kGatewayMac, kGateway, kZeroMac, kWanIp);
         arp_of(bad)->hlen = 8;
         add("wan_arp_bad_hlen", kWan, bad);
+        bad = arp_frame(kBroadcastMac, kArpOpRequest, kGatewayMac, kGateway, kZeroMac, kWanIp);
+        std::memset(arp_of(bad)->sha, 0, 6);
+        add("wan_arp_zero_sha", kWan, bad);
     }
+    // Who may ask, and spoofing (nothing of it is answered or learnt).
+    const Mac evil = {0x02, 0xee, 0xee, 0xee, 0xee, 0x01};
+    add("wan_arp_probe_wan_ip", kWan, arp_frame(kBroadcastMac, kArpOpRequest, kGatewayMac, 0, kZeroMac, kWanIp));
+    add("wan_arp_who_has_from_internet", kWan,
+        arp_frame(kBroadcastMac, kArpOpRequest, kGatewayMac, kInternetHost, kZeroMac, kWanIp));
+    add("wan_arp_reply_claims_wan_ip", kWan, arp_frame(wan, kArpOpReply, evil, kWanIp, wan, kWanIp));
+    add("lan_arp_gratuitous_lan_ip", kLan, arp_frame(kBroadcastMac, kArpOpRequest, evil, kLanIp, kZeroMac, kLanIp));
+    add("lan_arp_reply_claims_gateway", kLan, arp_frame(lan, kArpOpReply, evil, kGateway, lan, kLanIp));
+    add("lan_arp_who_has_from_outside", kLan,
+        arp_frame(kBroadcastMac, kArpOpRequest, evil, kWanHost, kZeroMac, kLanIp));
+    add("dmz_arp_gratuitous_gateway", kDmz, arp_frame(kBroadcastMac, kArpOpRequest, evil, kGateway, kZeroMac, kGateway));
+    add("dmz_arp_who_has_broadcast", kDmz,
+        arp_frame(kBroadcastMac, kArpOpRequest, kServerMac, kWanIp, kZeroMac, ipv4(203, 0, 113, 255)));
 
     // Layer 2 oddities and cut-short frames.
     add("wan_vlan", kWan, vlan(in_udp));
     add("lan_qinq", kLan, vlan(out_udp, kEtherTypeQinQ));
+    add("wan_vlan_cut", kWan, cut(vlan(in_udp), 16));
+    add("wan_multicast_ip_source", kWan, udp_to(wan, kGatewayMac, ipv4(224, 0, 0, 1), kWanIp, 5353, 5353));
+    add("wan_broadcast_ip_source", kWan, udp_to(wan, kGatewayMac, 0xffffffffu, kWanIp, 67, 68));
+    add("wan_net_broadcast_source", kWan, udp_to(wan, kGatewayMac, ipv4(203, 0, 113, 255), kWanIp, 1, 2));
+    add("lan_broadcast_ip_source", kLan, udp_to(lan, kClient1Mac, ipv4(192, 168, 1, 255), kInternetHost, 1, 2));
+    add("lan_to_mdns_group", kLan, udp_to(lan, kClient1Mac, kClient1, ipv4(224, 0, 0, 251), 5353, 5353));
+    add("lan_to_lan_broadcast", kLan, udp_to(lan, kClient1Mac, kClient1, ipv4(192, 168, 1, 255), 137, 137));
     add("wan_ipv6", kWan, PacketBuilder().eth(wan, kGatewayMac, 0x86dd).payload(pattern(40)).build());
     {
         Bytes mc = in_udp;

@@ -34,6 +34,26 @@ TEST(ArpAnswers, WanAnswersOnlyWanIp) {
     EXPECT_FALSE(arp_answers(Zone::wan, kAddr, kGateway, ipv4(203, 0, 113, 11)));
     EXPECT_FALSE(arp_answers(Zone::wan, kAddr, kGateway, ipv4(203, 0, 113, 200)));
     EXPECT_FALSE(arp_answers(Zone::wan, kAddr, kGateway, kInternetHost));
+    EXPECT_FALSE(arp_answers(Zone::wan, kAddr, kGateway, 0));
+}
+
+// Who-has wan-ip on wan is answered only to a host of the wan network
+// (DESIGN.md: neighbours of the wan port are the wan subnet's) or to a
+// duplicate-address probe (RFC 5227: sender 0.0.0.0, answered so the prober
+// sees that wan-ip is taken).
+TEST(ArpAnswers, WanAnswersHostsOfTheWanNetworkAndProbes) {
+    for (uint32_t spa : {kGateway, kWanHost, ipv4(203, 0, 113, 2), ipv4(203, 0, 113, 254), uint32_t{0}})
+        EXPECT_TRUE(arp_answers(Zone::wan, kAddr, spa, kWanIp)) << dotted(spa);
+}
+
+TEST(ArpAnswers, WanAnswersNoSenderOutsideTheWanNetwork) {
+    // The LAN's addresses never get an answer on wan (a LAN address on the
+    // wan wire, or a spoofer from outside), nor do the wan network's own
+    // network and broadcast addresses, the internet, or special-purpose space.
+    for (uint32_t spa : {kClient1, kLanIp, kLanRouter, kLanNet, kLanBroadcast, kWanNet, kWanBroadcast, kInternetHost,
+                         ipv4(203, 0, 114, 1), ipv4(203, 0, 112, 255), ipv4(10, 20, 1, 1), ipv4(127, 0, 0, 1),
+                         ipv4(224, 0, 0, 1), ipv4(255, 255, 255, 255), ipv4(169, 254, 1, 1)})
+        EXPECT_FALSE(arp_answers(Zone::wan, kAddr, spa, kWanIp)) << dotted(spa);
 }
 
 TEST(ArpAnswers, LanAnswersOnlyLanIp) {
@@ -43,6 +63,18 @@ TEST(ArpAnswers, LanAnswersOnlyLanIp) {
     EXPECT_FALSE(arp_answers(Zone::lan, kAddr, kClient1, kClient2));
     EXPECT_FALSE(arp_answers(Zone::lan, kAddr, kClient1, kGateway));
     EXPECT_FALSE(arp_answers(Zone::lan, kAddr, kClient1, kLanRouter));
+    EXPECT_FALSE(arp_answers(Zone::lan, kAddr, kClient1, 0));
+}
+
+TEST(ArpAnswers, LanAnswersHostsOfTheLanSubnetAndProbes) {
+    for (uint32_t spa : {kClient1, kClient2, kLanRouter, ipv4(192, 168, 1, 2), uint32_t{0}})
+        EXPECT_TRUE(arp_answers(Zone::lan, kAddr, spa, kLanIp)) << dotted(spa);
+}
+
+TEST(ArpAnswers, LanAnswersNoSenderOutsideTheLanSubnet) {
+    for (uint32_t spa : {kWanIp, kGateway, kWanHost, kInternetHost, kLanNet, kLanBroadcast, ipv4(10, 20, 1, 1),
+                         ipv4(192, 168, 2, 11), ipv4(127, 0, 0, 1), ipv4(224, 0, 0, 251), ipv4(255, 255, 255, 255)})
+        EXPECT_FALSE(arp_answers(Zone::lan, kAddr, spa, kLanIp)) << dotted(spa);
 }
 
 TEST(ArpAnswers, DmzAnswersTheServerForEverythingButWanIp) {
@@ -53,8 +85,15 @@ TEST(ArpAnswers, DmzAnswersTheServerForEverythingButWanIp) {
     EXPECT_FALSE(arp_answers(Zone::dmz, kAddr, kWanIp, 0));
 }
 
+TEST(ArpAnswers, DmzAnswersNoTargetThatIsNotAHost) {
+    // No host holds these: answering would claim them for the dmz MAC.
+    for (uint32_t tpa : {kWanNet, kWanBroadcast, kLanNet, kLanBroadcast, ipv4(0, 1, 2, 3), ipv4(127, 0, 0, 1),
+                         ipv4(224, 0, 0, 1), ipv4(239, 255, 255, 250), ipv4(240, 0, 0, 1), ipv4(255, 255, 255, 255)})
+        EXPECT_FALSE(arp_answers(Zone::dmz, kAddr, kWanIp, tpa)) << dotted(tpa);
+}
+
 TEST(ArpAnswers, DmzAnswersNoOtherSender) {
-    for (uint32_t spa : {kGateway, kWanHost, kClient1, kLanIp, uint32_t{0}})
+    for (uint32_t spa : {kGateway, kWanHost, kClient1, kLanIp, kInternetHost, uint32_t{0}})
         EXPECT_FALSE(arp_answers(Zone::dmz, kAddr, spa, kGateway)) << dotted(spa);
 }
 
@@ -132,6 +171,80 @@ TEST(ArpLearnTest, ProbeWithSenderZeroNeverLearnt) {
     EXPECT_EQ(arp_learn(Zone::wan, kAddr, arp_hdr(kArpOpRequest, 0, kWanIp), true, true), ArpLearn::no);
     EXPECT_EQ(arp_learn(Zone::lan, kAddr, arp_hdr(kArpOpRequest, 0, kLanIp), true, true), ArpLearn::no);
     EXPECT_EQ(arp_learn(Zone::lan, kAddr, arp_hdr(kArpOpReply, 0, kLanIp), true, false), ArpLearn::no);
+}
+
+// ---------------------------------------------------------------- arp_sender_acceptable
+
+TEST(ArpSenderAcceptable, NeighboursOfEachPort) {
+    EXPECT_TRUE(arp_sender_acceptable(Zone::wan, kAddr, kGateway, kGatewayMac.data()));
+    EXPECT_TRUE(arp_sender_acceptable(Zone::wan, kAddr, kWanHost, kGatewayMac.data()));
+    EXPECT_TRUE(arp_sender_acceptable(Zone::lan, kAddr, kClient1, kClient1Mac.data()));
+    EXPECT_TRUE(arp_sender_acceptable(Zone::lan, kAddr, kLanRouter, kClient1Mac.data()));
+    EXPECT_TRUE(arp_sender_acceptable(Zone::dmz, kAddr, kWanIp, kServerMac.data()));
+}
+
+TEST(ArpSenderAcceptable, LanIpIsNobodysButTheRouters) {
+    for (Zone z : kAllZones) EXPECT_FALSE(arp_sender_acceptable(z, kAddr, kLanIp, kClient1Mac.data())) << idx(z);
+}
+
+TEST(ArpSenderAcceptable, WanIpOnlyOnDmz) {
+    EXPECT_FALSE(arp_sender_acceptable(Zone::wan, kAddr, kWanIp, kServerMac.data()));
+    EXPECT_FALSE(arp_sender_acceptable(Zone::lan, kAddr, kWanIp, kServerMac.data()));
+    EXPECT_TRUE(arp_sender_acceptable(Zone::dmz, kAddr, kWanIp, kServerMac.data()));
+}
+
+TEST(ArpSenderAcceptable, GatewayOnlyOnWan) {
+    EXPECT_TRUE(arp_sender_acceptable(Zone::wan, kAddr, kGateway, kGatewayMac.data()));
+    EXPECT_FALSE(arp_sender_acceptable(Zone::lan, kAddr, kGateway, kGatewayMac.data()));
+    EXPECT_FALSE(arp_sender_acceptable(Zone::dmz, kAddr, kGateway, kGatewayMac.data()));
+}
+
+TEST(ArpSenderAcceptable, DmzHasOnlyTheServer) {
+    for (uint32_t spa : {kWanHost, kClient1, kInternetHost, ipv4(10, 20, 1, 1)})
+        EXPECT_FALSE(arp_sender_acceptable(Zone::dmz, kAddr, spa, kServerMac.data())) << dotted(spa);
+}
+
+TEST(ArpSenderAcceptable, SpecialPurposeSendersRefused) {
+    for (Zone z : kAllZones)
+        for (uint32_t spa : {uint32_t{0}, ipv4(0, 0, 0, 9), ipv4(127, 0, 0, 1), ipv4(224, 0, 0, 1),
+                             ipv4(240, 0, 0, 1), ipv4(255, 255, 255, 255)})
+            EXPECT_FALSE(arp_sender_acceptable(z, kAddr, spa, kGatewayMac.data())) << idx(z) << " " << dotted(spa);
+}
+
+TEST(ArpSenderAcceptable, HardwareAddressMustBeUnicast) {
+    for (const Mac& sha : {kZeroMac, kBroadcastMac, kMulticastMac}) {
+        EXPECT_FALSE(arp_sender_acceptable(Zone::wan, kAddr, kGateway, sha.data())) << mac_text(sha.data());
+        EXPECT_FALSE(arp_sender_acceptable(Zone::lan, kAddr, kClient1, sha.data())) << mac_text(sha.data());
+        EXPECT_FALSE(arp_sender_acceptable(Zone::dmz, kAddr, kWanIp, sha.data())) << mac_text(sha.data());
+    }
+}
+
+// Spoofing: even if the routes said "on-link", a reply or a gratuitous ARP
+// claiming the router's own addresses, or an address of another port, teaches
+// nothing (the neighbour table cannot be poisoned).
+TEST(ArpLearnTest, SpoofedClaimsNeverLearnt) {
+    struct Claim {
+        Zone z;
+        uint32_t spa;
+    };
+    for (const Claim c : {Claim{Zone::lan, kLanIp}, Claim{Zone::lan, kWanIp}, Claim{Zone::lan, kGateway},
+                          Claim{Zone::wan, kWanIp}, Claim{Zone::wan, kLanIp}, Claim{Zone::dmz, kGateway},
+                          Claim{Zone::dmz, kLanIp}, Claim{Zone::dmz, kWanHost}})
+        for (uint16_t op : {kArpOpRequest, kArpOpReply}) {
+            const uint32_t target = arp_sender_address(c.z, kAddr);
+            // Gratuitous (target = sender), a reply to the router, a request it answered.
+            EXPECT_EQ(arp_learn(c.z, kAddr, arp_hdr(op, c.spa, c.spa, kClient1Mac), true, false), ArpLearn::no)
+                << kZoneNames[idx(c.z)] << " " << dotted(c.spa) << " op " << op;
+            EXPECT_EQ(arp_learn(c.z, kAddr, arp_hdr(op, c.spa, target, kClient1Mac), true, true), ArpLearn::no)
+                << kZoneNames[idx(c.z)] << " " << dotted(c.spa) << " op " << op;
+        }
+}
+
+TEST(ArpLearnTest, NonUnicastHardwareAddressNeverLearnt) {
+    for (const Mac& sha : {kZeroMac, kBroadcastMac, kMulticastMac})
+        EXPECT_EQ(arp_learn(Zone::wan, kAddr, arp_hdr(kArpOpReply, kGateway, kWanIp, sha), true, false),
+                  ArpLearn::no)
+            << mac_text(sha.data());
 }
 
 // ---------------------------------------------------------------- frames

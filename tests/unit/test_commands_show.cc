@@ -161,7 +161,7 @@ TEST(Commands, SessionFilterErrors) {
     EXPECT_EQ(error_of(api, "show sessions limit 100001"), "bad limit '100001' (expected 1..100000)");
     EXPECT_EQ(error_of(api, "show sessions state open"),
               "unknown state 'open' (expected closed, syn-out, syn-in, established, fin-out, fin-in, time-wait, "
-              "reset, or active)");
+              "reset, syn-recv, or active)");
     EXPECT_EQ(error_of(api, "show sessions proto tcp proto udp"), "duplicate 'proto' in 'show sessions'");
     EXPECT_EQ(error_of(api, "show sessions frob 1"),
               "unknown session filter 'frob' (expected proto, client, remote, port, state or limit)");

@@ -13,7 +13,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstddef>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -36,6 +38,7 @@
 #include "frag.h"
 #include "nat.h"
 #include "neighbour.h"
+#include "neighbour_manager.h"
 #include "packet_builder.h"
 #include "port.h"
 #include "stages.h"
@@ -66,10 +69,31 @@ struct Expect {
     std::optional<Zone> out;        // where it leaves, when passed
     size_t frames = 1;              // how many frames leave
     size_t len = 0;                 // the (first) frame's length, when not 0
+    std::function<void(const Bytes& in, const Bytes& out)> check = {};  // more, on the (first) frame out
 };
 
 Expect dropped(Drop d) { return Expect{d, std::nullopt, 0, 0}; }
 Expect passed(Zone z, size_t len = 0, size_t frames = 1) { return Expect{Drop::count, z, frames, len}; }
+// Taken by the router and not counted as a drop, nothing leaves (an ARP
+// packet it learns from, or could: see arp_stage.cc).
+Expect consumed() { return Expect{Drop::count, std::nullopt, 0, 0}; }
+Expect passed_checked(Zone z, size_t len, std::function<void(const Bytes&, const Bytes&)> check) {
+    return Expect{Drop::count, z, 1, len, std::move(check)};
+}
+
+// The IPv4 options of a frame (bytes 20 .. IHL*4 of its header).
+Bytes options_of(const Bytes& f) {
+    const size_t hl = (f[sizeof(EthHdr)] & 15u) * 4u;
+    return Bytes(f.begin() + sizeof(EthHdr) + 20, f.begin() + static_cast<std::ptrdiff_t>(sizeof(EthHdr) + hl));
+}
+
+// Options are forwarded as they came: ipshare records no route and no
+// timestamp (RFC 7126 4.3.3: routers may ignore them), and never honours a
+// source route (those are dropped, ip_source_route).
+void options_untouched(const Bytes& in, const Bytes& out) {
+    EXPECT_EQ(ip_of(out)->version_ihl, ip_of(in)->version_ihl) << "header length";
+    EXPECT_EQ(options_of(out), options_of(in)) << "options changed";
+}
 
 struct Sent {
     Zone in;
@@ -91,6 +115,7 @@ Mac port_mac(Zone z) { return Mac{0x02, 0x1a, 0x00, 0x00, 0x00, static_cast<uint
 
 const Mac kClient2Mac = {0x02, 0x00, 0x5e, 0x00, 0x01, 0x0c};
 constexpr uint32_t kClient2 = ipv4(192, 168, 1, 12);
+constexpr uint32_t kWanHostAddr = ipv4(203, 0, 113, 77);  // a host of the wan network, no neighbour entry
 
 Bytes cut(Bytes f, size_t n) {
     f.resize(n);
@@ -260,11 +285,24 @@ std::vector<Row> rows() {
     }
 
     // ---- IP options
-    r.push_back({"record route option", wan, with_options(wan, Bytes{7, 7, 4, 0, 0, 0, 0, 0}),
-                 passed(dmz, 14 + 28 + 16)});
-    r.push_back({"record route from lan, NAT'd", lan, with_options(lan, Bytes{7, 7, 4, 0, 0, 0, 0, 0}),
-                 passed(wan, 14 + 28 + 16)});
+    // Options other than source routes pass untouched: no route recorded, no
+    // timestamp added (so no LAN address is ever written into one).
+    r.push_back({"record route option: forwarded, no route recorded", wan,
+                 with_options(wan, Bytes{7, 7, 4, 0, 0, 0, 0, 0}), passed_checked(dmz, 14 + 28 + 16, options_untouched)});
+    r.push_back({"record route from lan: NAT'd, no route recorded", lan,
+                 with_options(lan, Bytes{7, 7, 4, 0, 0, 0, 0, 0}), passed_checked(wan, 14 + 28 + 16, options_untouched)});
+    r.push_back({"timestamp option from lan: NAT'd, no timestamp added", lan,
+                 with_options(lan, Bytes{68, 12, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0}),
+                 passed_checked(wan, 14 + 32 + 16, options_untouched)});
+    r.push_back({"router alert option", wan, with_options(wan, Bytes{148, 4, 0, 0}),
+                 passed_checked(dmz, 14 + 24 + 16, options_untouched)});
     r.push_back({"NOPs and end of options", wan, with_options(wan, Bytes{1, 1, 1, 0}), passed(dmz)});
+    r.push_back({"strict source route (SSRR) from wan", wan, with_options(wan, Bytes{137, 7, 4, 10, 0, 0, 1, 0}),
+                 dropped(Drop::ip_source_route)});
+    r.push_back({"loose source route (LSRR) from lan", lan, with_options(lan, Bytes{131, 7, 4, 10, 0, 0, 1, 0}),
+                 dropped(Drop::ip_source_route)});
+    r.push_back({"LSRR already at its end (pointer past the list)", wan,
+                 with_options(wan, Bytes{131, 7, 8, 10, 0, 0, 1, 0}), dropped(Drop::ip_source_route)});
     r.push_back({"loose source route (LSRR)", wan, with_options(wan, Bytes{131, 7, 4, 10, 0, 0, 1, 0}),
                  dropped(Drop::ip_source_route)});
     r.push_back({"strict source route (SSRR) from lan", lan, with_options(lan, Bytes{137, 7, 4, 10, 0, 0, 1, 0}),
@@ -425,6 +463,59 @@ std::vector<Row> rows() {
         r.push_back({"ARP request padded to 60 bytes: answered", wan, padded, passed(wan)});
         r.push_back({"ARP request for lan-ip on lan: answered", lan, arp_request(kClient1Mac, kClient1, kLanIp),
                      passed(lan)});
+        f = ok;
+        std::memset(arp_of(f)->sha, 0, 6);
+        r.push_back({"ARP sender hardware address zero", wan, f, dropped(Drop::arp_malformed)});
+        f = ok;
+        std::memset(arp_of(f)->sha, 0xff, 6);
+        r.push_back({"ARP sender hardware address broadcast", wan, f, dropped(Drop::arp_malformed)});
+
+        // Who asks: on wan only hosts of the wan network (and probes) are
+        // answered, on lan only hosts of the LAN subnet (DESIGN.md).
+        r.push_back({"who-has wan-ip from a host of the wan network: answered", wan,
+                     arp_request(kGatewayMac, ipv4(203, 0, 113, 77), kWanIp), passed(wan, ok.size())});
+        r.push_back({"who-has wan-ip probe (sender 0.0.0.0): answered", wan, arp_request(kGatewayMac, 0, kWanIp),
+                     passed(wan, ok.size())});
+        r.push_back({"who-has wan-ip from a LAN address, on wan", wan, arp_request(kGatewayMac, kClient1, kWanIp),
+                     dropped(Drop::arp_ignored)});
+        r.push_back({"who-has wan-ip from lan-ip, on wan", wan, arp_request(kGatewayMac, kLanIp, kWanIp),
+                     dropped(Drop::arp_ignored)});
+        r.push_back({"who-has wan-ip from the wan network's broadcast address", wan,
+                     arp_request(kGatewayMac, kWanBroadcast, kWanIp), dropped(Drop::arp_ignored)});
+        r.push_back({"who-has wan-ip from the wan network's network address", wan,
+                     arp_request(kGatewayMac, kWanNet, kWanIp), dropped(Drop::arp_ignored)});
+        r.push_back({"who-has wan-ip from an internet address", wan, arp_request(kGatewayMac, kInternetHost, kWanIp),
+                     dropped(Drop::arp_ignored)});
+        r.push_back({"who-has wan-ip from 255.255.255.255", wan, arp_request(kGatewayMac, 0xffffffffu, kWanIp),
+                     dropped(Drop::arp_ignored)});
+        r.push_back({"who-has wan-ip on lan", lan, arp_request(kClient1Mac, kClient1, kWanIp),
+                     consumed()});
+        r.push_back({"who-has lan-ip from outside the LAN subnet", lan, arp_request(kClient1Mac, kWanHostAddr, kLanIp),
+                     dropped(Drop::arp_ignored)});
+        r.push_back({"who-has lan-ip probe (sender 0.0.0.0): answered", lan, arp_request(kClient1Mac, 0, kLanIp),
+                     passed(lan)});
+        r.push_back({"who-has lan-ip from the LAN broadcast address", lan,
+                     arp_request(kClient1Mac, kLanBroadcast, kLanIp), dropped(Drop::arp_ignored)});
+        r.push_back({"who-has the gateway from the server, on dmz: answered", dmz,
+                     arp_request(kServerMac, kWanIp, kGateway), passed(dmz)});
+        r.push_back({"who-has the wan broadcast address from the server, on dmz", dmz,
+                     arp_request(kServerMac, kWanIp, kWanBroadcast), consumed()});
+        r.push_back({"who-has a multicast address from the server, on dmz", dmz,
+                     arp_request(kServerMac, kWanIp, ipv4(224, 0, 0, 1)), consumed()});
+        r.push_back({"who-has the gateway from another sender, on dmz", dmz,
+                     arp_request(kServerMac, kWanHostAddr, kGateway), dropped(Drop::arp_ignored)});
+
+        // Spoofing (what is learnt is checked by ArpSpoofingTeachesNothing).
+        r.push_back({"gratuitous ARP claiming lan-ip, on lan", lan,
+                     arp_request(kClient1Mac, kLanIp, kLanIp), dropped(Drop::arp_ignored)});
+        r.push_back({"ARP reply claiming the gateway, on lan", lan,
+                     arp_frame(port_mac(lan), kArpOpReply, kClient1Mac, kGateway, port_mac(lan), kLanIp),
+                     dropped(Drop::arp_ignored)});
+        r.push_back({"ARP reply claiming wan-ip, on wan", wan,
+                     arp_frame(port_mac(wan), kArpOpReply, kGatewayMac, kWanIp, port_mac(wan), kWanIp),
+                     dropped(Drop::arp_ignored)});
+        r.push_back({"gratuitous ARP claiming the gateway, on dmz", dmz,
+                     arp_request(kServerMac, kGateway, kGateway), dropped(Drop::arp_ignored)});
     }
 
     // ---- Ethernet sources and destinations, VLANs, other types
@@ -452,9 +543,48 @@ std::vector<Row> rows() {
                      dropped(Drop::vlan_tagged)});
         r.push_back({"802.1Q tagged ARP", dmz,
                      vlan_tagged(arp_request(kServerMac, kWanIp, kGateway), kEtherTypeVlan), dropped(Drop::vlan_tagged)});
+        r.push_back({"802.1Q tag cut short", wan, cut(vlan_tagged(good, kEtherTypeVlan), 16),
+                     dropped(Drop::vlan_tagged)});
         r.push_back({"IPv6", wan, with_eth_type(good, 0x86dd), dropped(Drop::ethertype_unsupported)});
         r.push_back({"EtherType 0 (802.3 length)", wan, with_eth_type(good, 0x002e),
                      dropped(Drop::ethertype_unsupported)});
+    }
+
+    // ---- IPv4 broadcast and multicast sources (and destinations)
+    {
+        auto udp_from = [](Zone in, uint32_t src, uint32_t dst) {
+            return datagram(in, src, dst, kIpProtoUdp, udp_header(40000, 53));
+        };
+        r.push_back({"multicast source, from wan", wan, udp_from(wan, ipv4(224, 0, 0, 1), kWanIp),
+                     dropped(Drop::martian_source)});
+        r.push_back({"limited broadcast source, from wan", wan, udp_from(wan, 0xffffffffu, kWanIp),
+                     dropped(Drop::martian_source)});
+        r.push_back({"wan network's broadcast as source, from wan", wan, udp_from(wan, kWanBroadcast, kWanIp),
+                     dropped(Drop::spoofed_source)});
+        r.push_back({"wan network's address as source, from wan", wan, udp_from(wan, kWanNet, kWanIp),
+                     dropped(Drop::spoofed_source)});
+        r.push_back({"LAN address as source, from wan", wan, udp_from(wan, kClient1, kWanIp),
+                     dropped(Drop::spoofed_source)});
+        r.push_back({"multicast source, from lan", lan, udp_from(lan, ipv4(224, 0, 0, 251), kInternetHost),
+                     dropped(Drop::martian_source)});
+        r.push_back({"LAN broadcast as source, from lan", lan, udp_from(lan, kLanBroadcast, kInternetHost),
+                     dropped(Drop::spoofed_source)});
+        r.push_back({"lan-ip as source, from lan", lan, udp_from(lan, kLanIp, kInternetHost),
+                     dropped(Drop::spoofed_source)});
+        r.push_back({"limited broadcast source, from dmz", dmz, udp_from(dmz, 0xffffffffu, kInternetHost),
+                     dropped(Drop::martian_source)});
+        r.push_back({"multicast source, from dmz", dmz, udp_from(dmz, ipv4(239, 1, 2, 3), kInternetHost),
+                     dropped(Drop::martian_source)});
+        r.push_back({"to the limited broadcast, from lan", lan, udp_from(lan, kClient1, 0xffffffffu),
+                     dropped(Drop::martian_destination)});
+        r.push_back({"to a multicast group, from lan", lan, udp_from(lan, kClient1, ipv4(224, 0, 0, 251)),
+                     dropped(Drop::martian_destination)});
+        r.push_back({"to the LAN broadcast, from lan", lan, udp_from(lan, kClient1, kLanBroadcast),
+                     dropped(Drop::martian_destination)});
+        r.push_back({"to the wan network's broadcast, from dmz", dmz, udp_from(dmz, kWanIp, kWanBroadcast),
+                     dropped(Drop::martian_destination)});
+        r.push_back({"to the wan network's broadcast, from wan", wan, udp_from(wan, kInternetHost, kWanBroadcast),
+                     dropped(Drop::wan_not_for_us)});
     }
     return r;
 }
@@ -667,6 +797,9 @@ protected:
             EXPECT_EQ(drops, 1u) << "counted:" << counted;
             EXPECT_EQ(after.dropped[idx(row.in)] - before.dropped[idx(row.in)], 1u) << "not counted on its port";
             for (Zone z : kAllZones) EXPECT_TRUE(out[idx(z)].empty()) << "a frame left on " << kZoneNames[idx(z)];
+        } else if (!e.out) {
+            EXPECT_EQ(drops, 0u) << "counted:" << counted;
+            for (Zone z : kAllZones) EXPECT_TRUE(out[idx(z)].empty()) << "a frame left on " << kZoneNames[idx(z)];
         } else {
             EXPECT_EQ(drops, 0u) << "counted:" << counted;
             for (Zone z : kAllZones) {
@@ -677,6 +810,7 @@ protected:
             if (e.len && !o.empty()) {
                 EXPECT_EQ(o[0].size(), e.len) << "length of the frame out " << kZoneNames[idx(*e.out)];
             }
+            if (e.check && !o.empty()) e.check(row.frame, o[0]);
             for (const Bytes& f : o) {
                 ASSERT_GE(f.size(), sizeof(EthHdr));
                 EXPECT_EQ(mac_text(eth_of(f)->src), mac_text(port_mac(*e.out))) << "Ethernet source";
@@ -715,6 +849,161 @@ TEST_F(Malformed, EveryRowOfTheTable) {
         SCOPED_TRACE(row.what + " (in on " + kZoneNames[idx(row.in)] + ")");
         ASSERT_NO_FATAL_FAILURE(run_row(row));
     }
+    discard_output();
+}
+
+// ---------------------------------------------------------------- ARP spoofing and rate limits
+
+// What the arp stage offers the control thread to learn, one frame at a time.
+std::vector<ArpLearnMsg> learnt(rte_ring* ring) {
+    std::vector<ArpLearnMsg> out;
+    ArpLearnMsg msg;
+    while (rte_ring_dequeue_elem(ring, &msg, sizeof msg) == 0) out.push_back(msg);
+    return out;
+}
+
+TEST_F(Malformed, ArpSpoofingTeachesNothing) {
+    const Mac evil = {0x02, 0xee, 0xee, 0xee, 0xee, 0x01};
+    const Zone wan = Zone::wan, lan = Zone::lan, dmz = Zone::dmz;
+    struct Spoof {
+        std::string what;
+        Zone in;
+        Bytes frame;
+    };
+    auto reply = [&](Zone z, uint32_t spa, uint32_t tpa) {
+        return arp_frame(port_mac(z), kArpOpReply, evil, spa, port_mac(z), tpa);
+    };
+    auto gratuitous = [&](uint32_t spa) { return arp_frame(kBroadcastMac, kArpOpRequest, evil, spa, kZeroMac, spa); };
+    auto request = [&](uint32_t spa, uint32_t tpa) {
+        return arp_frame(kBroadcastMac, kArpOpRequest, evil, spa, kZeroMac, tpa);
+    };
+    const std::vector<Spoof> spoofs = {
+        {"reply claiming lan-ip, on lan", lan, reply(lan, kLanIp, kLanIp)},
+        {"gratuitous ARP for lan-ip, on lan", lan, gratuitous(kLanIp)},
+        {"reply claiming the gateway, on lan", lan, reply(lan, kGateway, kLanIp)},
+        {"gratuitous ARP for the gateway, on lan", lan, gratuitous(kGateway)},
+        {"reply claiming wan-ip, on lan", lan, reply(lan, kWanIp, kLanIp)},
+        {"request from wan-ip for lan-ip, on lan", lan, request(kWanIp, kLanIp)},
+        {"reply from outside the LAN subnet, on lan", lan, reply(lan, ipv4(10, 99, 0, 1), kLanIp)},
+        {"reply claiming wan-ip, on wan", wan, reply(wan, kWanIp, kWanIp)},
+        {"gratuitous ARP for wan-ip, on wan", wan, gratuitous(kWanIp)},
+        {"reply claiming lan-ip, on wan", wan, reply(wan, kLanIp, kWanIp)},
+        {"request for wan-ip from a LAN address, on wan", wan, request(kClient1, kWanIp)},
+        {"reply from the internet, on wan", wan, reply(wan, kInternetHost, kWanIp)},
+        {"reply from the wan broadcast address, on wan", wan, reply(wan, kWanBroadcast, kWanIp)},
+        {"reply claiming the gateway, on dmz", dmz, reply(dmz, kGateway, kGateway)},
+        {"gratuitous ARP for the gateway, on dmz", dmz, gratuitous(kGateway)},
+        {"reply claiming lan-ip, on dmz", dmz, reply(dmz, kLanIp, kGateway)},
+        {"request from a wan host for the gateway, on dmz", dmz, request(kWanHostAddr, kGateway)},
+    };
+    for (const Spoof& sp : spoofs) {
+        SCOPED_TRACE(sp.what);
+        next_row();
+        const uint64_t ignored = counters_.drops[static_cast<int>(Drop::arp_ignored)].get();
+        ASSERT_NO_FATAL_FAILURE(receive(sp.in, sp.frame));
+        EXPECT_TRUE(learnt(learn_).empty()) << "offered to the neighbour table";
+        EXPECT_EQ(counters_.drops[static_cast<int>(Drop::arp_ignored)].get(), ignored + 1);
+        for (Zone z : kAllZones) EXPECT_TRUE(sent(z).empty()) << "a frame left on " << kZoneNames[idx(z)];
+    }
+
+    // The same path learns a real neighbour (the test can fail): the gateway
+    // answering the router, with a new MAC, and a new LAN client.
+    next_row();
+    ASSERT_NO_FATAL_FAILURE(receive(wan, arp_frame(port_mac(wan), kArpOpReply, evil, kGateway, port_mac(wan), kWanIp)));
+    std::vector<ArpLearnMsg> got = learnt(learn_);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(dotted(got[0].ip), dotted(kGateway));
+    EXPECT_EQ(got[0].zone, idx(wan));
+    EXPECT_EQ(got[0].create, 1);
+    EXPECT_EQ(mac_text(got[0].mac), mac_text(evil));
+    ASSERT_NO_FATAL_FAILURE(receive(lan, arp_frame(kBroadcastMac, kArpOpRequest, evil, ipv4(192, 168, 1, 50),
+                                                   kZeroMac, kLanIp)));
+    got = learnt(learn_);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(dotted(got[0].ip), "192.168.1.50");
+    EXPECT_EQ(got[0].zone, idx(lan));
+    discard_output();
+}
+
+// The single writer of the neighbour table checks every learn message again:
+// a forged one (as if a worker had been fooled) changes nothing.
+TEST_F(Malformed, NeighbourManagerRefusesForgedLearns) {
+    NeighbourManager::Deps d{neigh_.get(), pool_, learn_, pending_, {inject_}, ports_, &counters_, rte_get_tsc_hz()};
+    NeighbourManager mgr(d);
+    mgr.set_addresses(tables_->addr);
+    const Mac evil = {0x02, 0xee, 0xee, 0xee, 0xee, 0x02};
+    struct Forged {
+        Zone z;
+        uint32_t ip;
+        Mac mac;
+    };
+    const std::vector<Forged> forged = {
+        {Zone::lan, kLanIp, evil},         {Zone::lan, kGateway, evil},    {Zone::lan, kWanIp, evil},
+        {Zone::wan, kWanIp, evil},         {Zone::wan, kLanIp, evil},      {Zone::dmz, kGateway, evil},
+        {Zone::dmz, kLanIp, evil},         {Zone::dmz, kWanHostAddr, evil}, {Zone::wan, kGateway, kZeroMac},
+        {Zone::wan, kGateway, kBroadcastMac}, {Zone::lan, kClient1, kMulticastMac}, {Zone::wan, 0, evil},
+        {Zone::lan, ipv4(224, 0, 0, 1), evil},
+    };
+    for (const Forged& f : forged) {
+        ArpLearnMsg msg{f.ip, static_cast<uint8_t>(idx(f.z)), 1, {}, {}};
+        std::memcpy(msg.mac, f.mac.data(), 6);
+        ASSERT_EQ(rte_ring_enqueue_elem(learn_, &msg, sizeof msg), 0);
+    }
+    ArpLearnMsg bad_zone{kClient2, 7, 1, {}, {}};
+    std::memcpy(bad_zone.mac, evil.data(), 6);
+    ASSERT_EQ(rte_ring_enqueue_elem(learn_, &bad_zone, sizeof bad_zone), 0);
+    // And one real neighbour, so that the test can fail.
+    ArpLearnMsg good{ipv4(192, 168, 1, 51), static_cast<uint8_t>(idx(Zone::lan)), 1, {}, {}};
+    std::memcpy(good.mac, evil.data(), 6);
+    ASSERT_EQ(rte_ring_enqueue_elem(learn_, &good, sizeof good), 0);
+
+    mgr.poll(rte_rdtsc());
+
+    uint64_t mac = 0;
+    for (const Forged& f : forged) {
+        SCOPED_TRACE(std::string(kZoneNames[idx(f.z)]) + " " + dotted(f.ip) + " " + mac_text(f.mac));
+        if (neigh_->lookup(f.z, f.ip, &mac)) {
+            // Only the entries the fixture made exist, unchanged.
+            const bool preset = (f.z == Zone::wan && f.ip == kGateway) || (f.z == Zone::lan && f.ip == kClient1);
+            EXPECT_TRUE(preset) << "learnt";
+            EXPECT_NE(mac, mac_to_word(f.mac.data())) << "overwritten";
+        }
+    }
+    EXPECT_TRUE(neigh_->lookup(Zone::wan, kGateway, &mac));
+    EXPECT_EQ(mac, mac_to_word(kGatewayMac.data()));
+    EXPECT_TRUE(neigh_->lookup(Zone::lan, kClient1, &mac));
+    EXPECT_EQ(mac, mac_to_word(kClient1Mac.data()));
+    for (Zone z : kAllZones) EXPECT_FALSE(neigh_->lookup(z, kClient2, &mac) && mac == mac_to_word(evil.data()));
+    ASSERT_TRUE(neigh_->lookup(Zone::lan, ipv4(192, 168, 1, 51), &mac)) << "a real neighbour was not learnt";
+    EXPECT_EQ(mac, mac_to_word(evil.data()));
+    EXPECT_EQ(rte_ring_count(inject_), 0u) << "frames sent";
+}
+
+// Every ARP reply the router generates takes a token; when the bucket is
+// empty the request is dropped and counted (ratelimited), so an ARP flood
+// never becomes a reply flood.
+TEST_F(Malformed, ArpRepliesAreRateLimited) {
+    // Three tokens, and the next one an hour away: no refill during the test.
+    w_.arp_replies = TokenBucket(1, 3, rte_get_tsc_hz() * 3600);
+    const std::vector<std::pair<Zone, Bytes>> asks = {
+        {Zone::wan, arp_request(kGatewayMac, kGateway, kWanIp)},
+        {Zone::lan, arp_request(kClient1Mac, kClient1, kLanIp)},
+        {Zone::dmz, arp_request(kServerMac, kWanIp, kGateway)},
+        {Zone::wan, arp_request(kGatewayMac, 0, kWanIp)},
+        {Zone::lan, arp_request(kClient1Mac, 0, kLanIp)},
+        {Zone::dmz, arp_request(kServerMac, kWanIp, kInternetHost)},
+    };
+    next_row();
+    const uint64_t replies = counters_.arp_replies_sent.get();
+    const uint64_t limited = counters_.drops[static_cast<int>(Drop::ratelimited)].get();
+    size_t out = 0;
+    for (const auto& [z, f] : asks) {
+        ASSERT_NO_FATAL_FAILURE(receive(z, f));
+        for (Zone o : kAllZones) out += sent(o).size();
+    }
+    EXPECT_EQ(out, 3u);
+    EXPECT_EQ(counters_.arp_replies_sent.get() - replies, 3u);
+    EXPECT_EQ(counters_.drops[static_cast<int>(Drop::ratelimited)].get() - limited, 3u);
     discard_output();
 }
 

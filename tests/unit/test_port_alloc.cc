@@ -91,6 +91,27 @@ TEST(PortAlloc, OutOfRangePreferredGivesRandomSpreadPorts) {
     }
 }
 
+// allocate_preferring (predictable RSS): among free candidates, one the
+// predicate accepts; any free port when none of the candidates it tried does.
+TEST(PortAlloc, PreferringTakesAnAcceptedPortElseAnyFreeOne) {
+    PortAllocator a(1000, 1999, 120, 7, /*stride=*/2, /*offset=*/1);
+    for (int i = 0; i < 30; ++i) {  // 100 ports of the slice end in 3
+        const uint16_t p = a.allocate_preferring(1, 100 + i, 0, [](uint16_t port) { return port % 10 == 3; });
+        EXPECT_EQ(p % 10, 3) << p;
+        EXPECT_EQ((p - 1000) % 2, 1) << p;
+    }
+    std::vector<uint16_t> seen;
+    const uint16_t p = a.allocate_preferring(1, 500, 0, [&](uint16_t port) {
+        seen.push_back(port);
+        return false;
+    });
+    EXPECT_NE(p, 0) << "no accepted candidate: any free port";
+    EXPECT_EQ(seen.size(), PortAllocator::kAcceptTries) << "the search is bounded";
+    EXPECT_EQ(a.in_use(), 31u);
+    // A preserved port wins over the predicate.
+    EXPECT_EQ(a.allocate_preferring(1999, 501, 0, [](uint16_t) { return false; }), 1999);
+}
+
 TEST(PortAlloc, PortZeroAndBelowRangeAreNotPreserved) {
     PortAllocator a(61000, 61009, kRest, kSeed);
     const uint16_t p = a.allocate(0, 1, 0);

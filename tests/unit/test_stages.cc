@@ -5,6 +5,8 @@
 // sent to real ethdev ports backed by rte_rings.
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include <algorithm>
 #include <atomic>
 #include <iterator>
@@ -1003,6 +1005,50 @@ TEST_F(Walk, TimeExceededIsRateLimited) {
     EXPECT_EQ(drops(Drop::ttl_exceeded), 1u);
     EXPECT_EQ(drops(Drop::ttl_exceeded_silent), 1u);
     EXPECT_EQ(counters_.icmp_sent.get(), 1u);
+}
+
+// Path MTU discovery (RFC 1191): a DF datagram larger than the MTU of the
+// port it would leave by is answered with "fragmentation needed" carrying
+// that MTU, quoting the datagram as its sender sent it (before NAT).
+TEST_F(Walk, DfLargerThanTheOutgoingMtuGetsFragmentationNeeded) {
+    w_.ports[idx(Zone::wan)].mtu = 1300;
+    const auto df_udp = [&](Zone in, const Mac& src_mac, uint32_t src, size_t ip_len) {
+        Bytes f = udp_frame(mac_of(in), src_mac, src, kInternetHost, 64, ip_len - 28);
+        ip_of(f)->frag = be16::from_host(kIpFlagDF);
+        refresh_ip_checksum(f);
+        return f;
+    };
+    for (const auto& [in, mac, src, from] : {std::tuple{Zone::lan, kClient1Mac, kClient1, kLanIp},
+                                             std::tuple{Zone::dmz, kServerMac, kWanIp, kLanIp}}) {
+        const Bytes big = df_udp(in, mac, src, 1301);
+        receive(in, big);
+        EXPECT_TRUE(sent(Zone::wan).empty()) << "a DF datagram over the MTU left on wan";
+        const auto back = sent(in);
+        ASSERT_EQ(back.size(), 1u) << kZoneNames[idx(in)];
+        const Bytes& e = back[0];
+        EXPECT_EQ(mac_text(eth_of(e)->dst), mac_text(mac));
+        EXPECT_EQ(dotted(ip_of(e)->src.host()), dotted(from));
+        EXPECT_EQ(dotted(ip_of(e)->dst.host()), dotted(src));
+        EXPECT_TRUE(ip_checksum_valid(e));
+        EXPECT_EQ(icmp_of(e)->type, kIcmpDestUnreach);
+        EXPECT_EQ(icmp_of(e)->code, kIcmpCodeFragNeeded);
+        EXPECT_EQ(icmp_of(e)->id.host(), 0) << "unused";
+        EXPECT_EQ(icmp_of(e)->seq.host(), 1300) << "next-hop MTU";
+        EXPECT_TRUE(icmp_checksum_valid(e));
+        // The quote: the datagram as sent, TTL not yet decremented, not translated.
+        const Bytes orig = datagram_of(big);
+        const size_t quoted = ip_of(e)->total_length.host() - 28;
+        EXPECT_EQ(quoted, std::min<size_t>(orig.size(), 576 - 28));
+        EXPECT_TRUE(std::equal(orig.begin(), orig.begin() + static_cast<std::ptrdiff_t>(quoted), e.begin() + 42));
+        // One byte less fits and leaves on wan.
+        receive(in, df_udp(in, mac, src, 1300));
+        const auto wan = sent(Zone::wan);
+        ASSERT_EQ(wan.size(), 1u) << kZoneNames[idx(in)];
+        EXPECT_EQ(ip_of(wan[0])->total_length.host(), 1300);
+        EXPECT_EQ(dotted(ip_of(wan[0])->src.host()), dotted(kWanIp));
+    }
+    EXPECT_EQ(drops(Drop::mtu_exceeded), 2u);
+    EXPECT_EQ(counters_.icmp_sent.get(), 2u);
 }
 
 TEST_F(Walk, NoTimeExceededAboutAnIcmpError) {

@@ -1,13 +1,13 @@
 // tcp_next: the NAT's TCP state machine, as drawn at the top of tcp_state.h.
 //
-//   closed  --SYN out--> syn_out          closed --SYN in--> syn_in
-//   syn_out --(any packet in)--> established <--(any packet out)-- syn_in
+//   closed  --SYN out--> syn_out          closed --SYN in--> syn_in --SYN(-ACK) out--> syn_recv
+//   syn_out --(any packet in)--> established <--(ACK in)-- syn_recv
 //   established --FIN out--> fin_out --FIN in--> fin_both
 //   established --FIN in---> fin_in  --FIN out-> fin_both
 //   any --RST--> rst;   fin_both / rst --SYN--> syn_out / syn_in (reopen)
 //
 // A packet that both completes the handshake and carries a FIN (FIN in while
-// syn_out, FIN out while syn_in) takes both steps: established, then the FIN.
+// syn_out or syn_recv) takes both steps: established, then the FIN.
 #include <gtest/gtest.h>
 
 #include <array>
@@ -37,22 +37,23 @@ constexpr std::array<Flags, 5> kFlags = {{
 }};
 enum FlagIdx { kSyn, kSynAck, kAck, kFin, kRst };
 
-constexpr std::array<S, 8> kStates = {S::closed,      S::syn_out, S::syn_in,   S::established,
-                                      S::fin_out,     S::fin_in,  S::fin_both, S::rst};
+constexpr std::array<S, 9> kStates = {S::closed,  S::syn_out, S::syn_in,   S::established, S::fin_out,
+                                      S::fin_in,  S::fin_both, S::rst, S::syn_recv};
 
 // expected[state][flags] for one direction, in the order of kStates / kFlags.
-using Table = std::array<std::array<S, 5>, 8>;
+using Table = std::array<std::array<S, 5>, 9>;
 
 constexpr Table kOut = {{
     //            SYN           SYN+ACK       ACK             FIN             RST
     /* closed  */ {S::syn_out, S::syn_out, S::closed, S::closed, S::rst},
     /* syn_out */ {S::syn_out, S::syn_out, S::syn_out, S::syn_out, S::rst},
-    /* syn_in  */ {S::established, S::established, S::established, S::fin_out, S::rst},
+    /* syn_in  */ {S::syn_recv, S::syn_recv, S::syn_in, S::syn_in, S::rst},
     /* estab   */ {S::established, S::established, S::established, S::fin_out, S::rst},
     /* fin_out */ {S::fin_out, S::fin_out, S::fin_out, S::fin_out, S::rst},
     /* fin_in  */ {S::fin_in, S::fin_in, S::fin_in, S::fin_both, S::rst},
     /* fin_both*/ {S::syn_out, S::syn_out, S::fin_both, S::fin_both, S::rst},
     /* rst     */ {S::syn_out, S::syn_out, S::rst, S::rst, S::rst},
+    /* syn_recv*/ {S::syn_recv, S::syn_recv, S::syn_recv, S::syn_recv, S::rst},
 }};
 
 constexpr Table kIn = {{
@@ -65,6 +66,7 @@ constexpr Table kIn = {{
     /* fin_in  */ {S::fin_in, S::fin_in, S::fin_in, S::fin_in, S::rst},
     /* fin_both*/ {S::syn_in, S::syn_in, S::fin_both, S::fin_both, S::rst},
     /* rst     */ {S::syn_in, S::syn_in, S::rst, S::rst, S::rst},
+    /* syn_recv*/ {S::syn_recv, S::syn_recv, S::established, S::fin_in, S::rst},
 }};
 
 void check_table(Dir d, const Table& t) {
@@ -103,7 +105,11 @@ TEST(TcpState, RemoteOpensAndClosesFirst) {
     S s = tcp_next(S::closed, Dir::in, kTcpSyn);
     EXPECT_EQ(s, S::syn_in);
     s = tcp_next(s, Dir::out, kTcpSyn | kTcpAck);
+    EXPECT_EQ(s, S::syn_recv);
+    EXPECT_TRUE(tcp_is_half_open_inbound(s));
+    s = tcp_next(s, Dir::in, kTcpAck);
     EXPECT_EQ(s, S::established);
+    EXPECT_FALSE(tcp_is_half_open_inbound(s));
     s = tcp_next(s, Dir::in, kTcpFin | kTcpAck);
     EXPECT_EQ(s, S::fin_in);
     s = tcp_next(s, Dir::out, kTcpFin | kTcpAck);
@@ -119,7 +125,35 @@ TEST(TcpState, SimultaneousOpen) {
     s = tcp_next(S::closed, Dir::in, kTcpSyn);
     ASSERT_EQ(s, S::syn_in);
     s = tcp_next(s, Dir::out, kTcpSyn);
+    EXPECT_EQ(s, S::syn_recv);
+    s = tcp_next(s, Dir::in, kTcpSyn | kTcpAck);  // the remote's SYN-ACK: still no ACK alone
+    EXPECT_EQ(s, S::syn_recv);
+    s = tcp_next(s, Dir::in, kTcpAck);
     EXPECT_EQ(s, S::established);
+}
+
+// A SYN flood from spoofed sources to a forward whose target answers: the
+// target's SYN-ACKs (and its retransmissions, and anything else it sends)
+// never establish the session; only the outside host's ACK does.
+TEST(TcpState, InboundHandshakeNeedsTheOutsideHostsAck) {
+    S s = tcp_next(S::closed, Dir::in, kTcpSyn);
+    for (uint8_t f : {uint8_t(kTcpSyn | kTcpAck), uint8_t(kTcpSyn | kTcpAck), uint8_t(kTcpAck),
+                      uint8_t(kTcpAck | kTcpPsh), uint8_t(kTcpFin | kTcpAck)}) {
+        s = tcp_next(s, Dir::out, f);
+        EXPECT_EQ(name(s), name(S::syn_recv)) << "after flags " << int(f) << " out";
+        EXPECT_TRUE(tcp_is_half_open_inbound(s));
+        EXPECT_FALSE(tcp_is_established(s));
+    }
+    EXPECT_EQ(tcp_next(s, Dir::in, kTcpSyn), S::syn_recv) << "a retransmitted SYN";
+    EXPECT_EQ(tcp_next(s, Dir::in, kTcpAck), S::established);
+    // Before the SYN-ACK, the inside host's other packets change nothing.
+    EXPECT_EQ(tcp_next(S::syn_in, Dir::out, kTcpAck), S::syn_in);
+    EXPECT_EQ(tcp_next(S::syn_in, Dir::out, kTcpFin | kTcpAck), S::syn_in);
+}
+
+TEST(TcpState, HalfOpenInboundStates) {
+    for (S s : kStates)
+        EXPECT_EQ(tcp_is_half_open_inbound(s), s == S::syn_in || s == S::syn_recv) << name(s);
 }
 
 TEST(TcpState, RetransmittedSynDoesNotEstablish) {
@@ -140,6 +174,7 @@ TEST(TcpState, ReopenAfterReset) {
     EXPECT_EQ(tcp_next(S::rst, Dir::in, kTcpSyn), S::syn_in);
     S s = tcp_next(S::rst, Dir::in, kTcpSyn);
     s = tcp_next(s, Dir::out, kTcpSyn | kTcpAck);
+    s = tcp_next(s, Dir::in, kTcpAck);
     EXPECT_EQ(s, S::established);
 }
 
@@ -166,6 +201,7 @@ TEST(TcpState, StateNames) {
     EXPECT_STREQ(kTcpStateNames[static_cast<int>(S::established)], "established");
     EXPECT_STREQ(kTcpStateNames[static_cast<int>(S::fin_both)], "time-wait");
     EXPECT_STREQ(kTcpStateNames[static_cast<int>(S::rst)], "reset");
+    EXPECT_STREQ(kTcpStateNames[static_cast<int>(S::syn_recv)], "syn-recv");
 }
 
 }  // namespace
