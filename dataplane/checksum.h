@@ -57,7 +57,19 @@ inline be16 ipv4_header_checksum(const Ipv4Hdr* ip) {
     return csum_finish(sum);
 }
 
+// Sum of the five 32-bit words of an option-less header (IHL 5), folded: a
+// one's-complement sum may be taken 32 bits at a time (RFC 1071 2(C)).
+inline uint16_t csum_ipv4_20(const void* hdr) {
+    uint32_t w[5];
+    std::memcpy(w, hdr, sizeof w);
+    uint64_t sum = uint64_t{w[0]} + w[1] + w[2] + w[3] + w[4];
+    sum = (sum & 0xffffffff) + (sum >> 32);
+    sum = (sum & 0xffffffff) + (sum >> 32);
+    return csum_fold(static_cast<uint32_t>(sum));
+}
+
 inline bool ipv4_checksum_ok(const Ipv4Hdr* ip) {
+    if (ip->header_len() == sizeof(Ipv4Hdr)) return csum_ipv4_20(ip) == 0xffff;
     return csum_fold(csum_partial(ip, ip->header_len())) == 0xffff;
 }
 

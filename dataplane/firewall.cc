@@ -50,13 +50,38 @@ bool filter_admit(Burst& b, uint16_t i, Zone from, Zone to, const FilterPacket& 
 }
 
 
+bool PolicyTally::admit(Burst& b, uint16_t i, Zone from, Zone to, const Tables& t) {
+    if (t.filter.has_rules(from, to) || t.filter.policy(from, to) != FilterVerdict::allow) return false;
+    ++packets_[idx(to)];
+    bytes_[idx(to)] += rte_pktmbuf_data_len(b.m[i]) - sizeof(EthHdr);
+    return true;
+}
+
+void PolicyTally::flush(Zone from, WorkerCtx& w) {
+    for (Zone to : kAllZones) {
+        if (!packets_[idx(to)]) continue;
+        const uint16_t slot = FilterTable::policy_slot(from, to);
+        w.counters->filter_packets[slot].add(packets_[idx(to)]);
+        w.counters->filter_bytes[slot].add(bytes_[idx(to)]);
+        packets_[idx(to)] = 0;
+        bytes_[idx(to)] = 0;
+    }
+}
+
 void stage_filter(Burst& b, const Tables& t, WorkerCtx& w) {
     if (!b.has(Action::checked)) return;
+    PolicyTally allowed;
     for (uint16_t i = 0; i < b.n; ++i) {
         if (b.st[i].action != Action::checked) continue;
+        const Zone to = b.st[i].out;
+        if (allowed.admit(b, i, b.in, to, t)) {
+            b.set(i, Action::forward);
+            continue;
+        }
         const auto* ip = rte_pktmbuf_mtod_offset(b.m[i], const uint8_t*, sizeof(EthHdr));
-        if (filter_admit(b, i, b.in, b.st[i].out, filter_packet_of(ip), t, w)) b.set(i, Action::forward);
+        if (filter_admit(b, i, b.in, to, filter_packet_of(ip), t, w)) b.set(i, Action::forward);
     }
+    allowed.flush(b.in, w);
 }
 
 }  // namespace ipshare

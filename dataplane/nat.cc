@@ -37,6 +37,11 @@ std::unique_ptr<Nat> Nat::create(const std::string& name, const NatParams& p, st
     if (!(n->sessions_hash_ = make_hash(name + "_s", 2 * cap, sizeof(FlowKey), RTE_HASH_EXTRA_FLAGS_EXT_TABLE, err))) return nullptr;
     if (!(n->mappings_hash_ = make_hash(name + "_m", cap, sizeof(MappingKey), RTE_HASH_EXTRA_FLAGS_EXT_TABLE, err))) return nullptr;
     if (!(n->clients_hash_ = make_hash(name + "_c", cap, sizeof(uint32_t), RTE_HASH_EXTRA_FLAGS_EXT_TABLE, err))) return nullptr;
+    n->client_counts_ = static_cast<uint32_t*>(rte_zmalloc((name + "_cc").c_str(), sizeof(uint32_t) * (cap ? cap : 1), 64));
+    if (!n->client_counts_) {
+        *err = "cannot allocate " + std::to_string(cap) + " NAT client counts";
+        return nullptr;
+    }
     n->sessions_ = static_cast<Session*>(rte_zmalloc((name + "_sa").c_str(), sizeof(Session) * cap, 64));
     n->mappings_ = static_cast<Mapping*>(rte_zmalloc((name + "_ma").c_str(), sizeof(Mapping) * cap, 64));
     if (!n->sessions_ || !n->mappings_) {
@@ -46,9 +51,11 @@ std::unique_ptr<Nat> Nat::create(const std::string& name, const NatParams& p, st
     for (uint32_t i = 0; i < cap; ++i) {
         n->sessions_[i].next = i + 1 < cap ? i + 1 : kNone;
         n->mappings_[i].next_free = i + 1 < cap ? i + 1 : kNone;
+        n->client_counts_[i] = i + 1 < cap ? i + 1 : kNone;  // the free list, while free
     }
     n->free_session_ = cap ? 0 : kNone;
     n->free_mapping_ = cap ? 0 : kNone;
+    n->free_client_ = cap ? 0 : kNone;
     n->head_.fill(kNone);
     n->tail_.fill(kNone);
     n->tcp_ports_ = std::make_unique<PortAllocator>(p.port_lo, p.port_hi, p.rest_seconds, p.seed, p.stride, p.offset);
@@ -63,14 +70,21 @@ Nat::~Nat() {
     rte_hash_free(sessions_hash_);
     rte_hash_free(mappings_hash_);
     rte_hash_free(clients_hash_);
+    rte_free(client_counts_);
     rte_free(sessions_);
     rte_free(mappings_);
 }
 
+// The table's own hash (make_hash: rte_hash_crc, initial value 0), inlined:
+// rte_hash would call it through a pointer, once per key.
+hash_sig_t Nat::hash_of(const FlowKey& k) { return rte_hash_crc(&k, sizeof k, 0); }
+
 uint64_t Nat::lookup_bulk(const void** keys, unsigned n, uint32_t* ids) const {
     void* data[kBurst];
+    hash_sig_t sigs[kBurst];
+    for (unsigned i = 0; i < n; ++i) sigs[i] = hash_of(*static_cast<const FlowKey*>(keys[i]));
     uint64_t hits = 0;
-    rte_hash_lookup_bulk_data(sessions_hash_, keys, n, &hits, data);
+    rte_hash_lookup_with_hash_bulk_data(sessions_hash_, keys, sigs, n, &hits, data);
     for (unsigned i = 0; i < n; ++i)
         if (hits & (uint64_t{1} << i)) ids[i] = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(data[i]));
     return hits;
@@ -78,7 +92,7 @@ uint64_t Nat::lookup_bulk(const void** keys, unsigned n, uint32_t* ids) const {
 
 uint32_t Nat::lookup(const FlowKey& k) const {
     void* data;
-    if (rte_hash_lookup_data(sessions_hash_, &k, &data) < 0) return kNone;
+    if (rte_hash_lookup_with_hash_data(sessions_hash_, &k, hash_of(k), &data) < 0) return kNone;
     return static_cast<uint32_t>(reinterpret_cast<uintptr_t>(data));
 }
 
@@ -117,17 +131,29 @@ TimeoutClass Nat::class_of(uint8_t proto, TcpState st) {
     }
 }
 
+// The hash maps a client address to its slot in client_counts_, so only a
+// client's first mapping adds a key and its last one deletes it; the others
+// change the count in place.
 bool Nat::client_count_add(uint32_t client, int delta) {
     void* data = nullptr;
-    const bool found = rte_hash_lookup_data(clients_hash_, &client, &data) >= 0;
-    const uintptr_t count = found ? reinterpret_cast<uintptr_t>(data) : 0;
-    const uint32_t cap = params_.per_client;
-    if (delta > 0 && count >= cap) return false;
-    const uintptr_t next = count + delta;
-    if (next == 0)
+    if (rte_hash_lookup_data(clients_hash_, &client, &data) < 0) {
+        if (delta <= 0) return true;
+        if (params_.per_client == 0 || free_client_ == kNone) return false;
+        const uint32_t slot = free_client_;
+        if (rte_hash_add_key_data(clients_hash_, &client, reinterpret_cast<void*>(uintptr_t{slot})) != 0) return false;
+        free_client_ = client_counts_[slot];
+        client_counts_[slot] = static_cast<uint32_t>(delta);
+        return true;
+    }
+    const auto slot = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(data));
+    uint32_t& count = client_counts_[slot];
+    if (delta > 0 && count >= params_.per_client) return false;
+    count = static_cast<uint32_t>(static_cast<int64_t>(count) + delta);
+    if (count == 0) {
         rte_hash_del_key(clients_hash_, &client);
-    else if (rte_hash_add_key_data(clients_hash_, &client, reinterpret_cast<void*>(next)) != 0)
-        return false;
+        count = free_client_;
+        free_client_ = slot;
+    }
     return true;
 }
 
@@ -168,21 +194,29 @@ void Nat::put_mapping(uint32_t m, uint32_t now) {
     free_mapping_ = m;
 }
 
-uint32_t Nat::insert(const Session& proto_session, NatFail* why) {
+uint32_t Nat::insert(const Session& proto_session, NatFail* why, unsigned absent) {
     if (free_session_ == kNone) return *why = NatFail::table_full, kNone;
     const uint32_t id = free_session_;
     const Session& s = proto_session;
     const FlowKey in = inside_key(s.proto, s.client_ip, s.client_port, s.remote_ip, s.remote_port);
     const FlowKey out = outside_key(s.proto, s.remote_ip, s.remote_port, s.outside_port, s.outside_ip);
+    // Each key hashed once, for the check and the add.
+    const hash_sig_t sig_in = hash_of(in);
+    const hash_sig_t sig_out = hash_of(out);
     // rte_hash_add_key_data would silently re-point a key another session
     // holds: a key in use is a collision, never overwritten.
-    if (lookup(in) != kNone || lookup(out) != kNone) return *why = NatFail::collision, kNone;
+    if ((!(absent & kInsideAbsent) && rte_hash_lookup_with_hash(sessions_hash_, &in, sig_in) >= 0) ||
+        (!(absent & kOutsideAbsent) && rte_hash_lookup_with_hash(sessions_hash_, &out, sig_out) >= 0))
+        return *why = NatFail::collision, kNone;
     void* data = reinterpret_cast<void*>(uintptr_t{id});
-    if (rte_hash_add_key_data(sessions_hash_, &in, data) != 0) return *why = NatFail::table_full, kNone;
-    if (rte_hash_add_key_data(sessions_hash_, &out, data) != 0) {
-        rte_hash_del_key(sessions_hash_, &in);
+    if (rte_hash_add_key_with_hash_data(sessions_hash_, &in, sig_in, data) != 0)
+        return *why = NatFail::table_full, kNone;
+    if (rte_hash_add_key_with_hash_data(sessions_hash_, &out, sig_out, data) != 0) {
+        rte_hash_del_key_with_hash(sessions_hash_, &in, sig_in);
         return *why = NatFail::table_full, kNone;
     }
+    recent_inside_[created_total_ % kRecent] = sig_in;
+    ++created_total_;
     free_session_ = sessions_[id].next;
     sessions_[id] = s;
     sessions_[id].in_use = 1;
@@ -207,22 +241,25 @@ static Session new_session(const Flow& f, SessionKind kind, uint32_t now) {
     return s;
 }
 
-uint32_t Nat::finish(Session& s, uint32_t now, NatFail* why) {
+uint32_t Nat::finish(Session& s, uint32_t now, NatFail* why, unsigned absent) {
     if (s.tcp == TcpState::syn_in && half_open() >= half_open_limit()) {
         if (s.mapping != kNone) put_mapping(s.mapping, now);
         return *why = NatFail::half_open_limit, kNone;
     }
     s.delta_out = nat_delta(s.proto, s.client_ip, s.client_port, s.outside_ip, s.outside_port);
     s.tclass = class_of(s.proto, s.tcp);
-    const uint32_t id = insert(s, why);
+    const uint32_t id = insert(s, why, absent);
     if (id == kNone && s.mapping != kNone) put_mapping(s.mapping, now);
     return id;
 }
 
-uint32_t Nat::create_outbound(const Flow& f, uint32_t outside_ip, uint32_t now, NatFail* why) {
+uint32_t Nat::create_outbound(const Flow& f, uint32_t outside_ip, uint32_t now, NatFail* why, bool known_new) {
     *why = NatFail::none;
-    const uint32_t existing = lookup(inside_key(f.proto, f.src, f.sport, f.dst, f.dport));
-    if (existing != kNone) return existing;
+    if (!known_new) {
+        const uint32_t existing = lookup(inside_key(f.proto, f.src, f.sport, f.dst, f.dport));
+        if (existing != kNone) return existing;
+    }
+    unsigned absent = kInsideAbsent;
 
     Session s = new_session(f, SessionKind::napt, now);
     s.client_ip = f.src;
@@ -236,8 +273,10 @@ uint32_t Nat::create_outbound(const Flow& f, uint32_t outside_ip, uint32_t now, 
         s.outside_port = mappings_[s.mapping].outside_port;
     } else if (lookup(outside_key(f.proto, f.dst, 0, 0, outside_ip)) != kNone) {
         return *why = NatFail::portless_busy, kNone;  // another client holds (remote, proto)
+    } else {
+        absent |= kOutsideAbsent;
     }
-    return finish(s, now, why);
+    return finish(s, now, why, absent);
 }
 
 uint32_t Nat::create_inbound_eif(const Flow& f, uint32_t now, NatFail* why, uint8_t tcp_flags) {
@@ -259,7 +298,7 @@ uint32_t Nat::create_inbound_eif(const Flow& f, uint32_t now, NatFail* why, uint
     s.mapping = m;
     if (s.proto == kIpProtoTcp) s.tcp = tcp_next(TcpState::closed, Dir::in, tcp_flags);
     ++mp.refs;
-    return finish(s, now, why);
+    return finish(s, now, why, kOutsideAbsent);
 }
 
 uint32_t Nat::create_forward(const Flow& f, uint32_t target, uint16_t target_port, uint16_t forward_id,
@@ -276,7 +315,7 @@ uint32_t Nat::create_forward(const Flow& f, uint32_t target, uint16_t target_por
     s.outside_port = f.dport;
     s.forward_id = forward_id;
     if (s.proto == kIpProtoTcp) s.tcp = tcp_next(TcpState::closed, Dir::in, tcp_flags);
-    return finish(s, now, why);
+    return finish(s, now, why, kOutsideAbsent);
 }
 
 uint32_t Nat::create_track(const Flow& f, uint32_t now, NatFail* why) {
@@ -292,7 +331,7 @@ uint32_t Nat::create_track(const Flow& f, uint32_t now, NatFail* why) {
     s.outside_port = f.sport;
     s.tclass = class_of(s.proto, s.tcp);
     s.delta_out = NatDelta{0, 0};
-    return insert(s, why);
+    return insert(s, why, kInsideAbsent);
 }
 
 bool Nat::port_mapped(uint8_t proto, uint16_t port) const {
@@ -353,9 +392,12 @@ void Nat::remove(uint32_t id, uint32_t now) {
 }
 
 unsigned Nat::expire(uint32_t now, const ClassTimeouts& timeouts, unsigned budget) {
-    // Each list is in queueing order and a session is re-queued when touched
-    // in a later second, so last_seen - queued_at < 1 s for every session: the
-    // first one not yet due means none behind it is due either.
+    // Each list is in queueing order, and a session touched at least one
+    // requeue interval I after it was queued is re-queued, so for every
+    // session last_seen - queued_at < I. When the head H is not due, a session
+    // X behind it has last_seen(X) >= queued_at(X) >= queued_at(H) >
+    // last_seen(H) - I: X is overdue by less than I. Never early, since only
+    // a head whose own last_seen is past its timeout is removed.
     unsigned removed = 0;
     for (int c = 0; c < kNumTimeoutClasses && removed < budget; ++c) {
         while (removed < budget && head_[c] != kNone) {
@@ -369,13 +411,19 @@ unsigned Nat::expire(uint32_t now, const ClassTimeouts& timeouts, unsigned budge
     return removed;
 }
 
-void Nat::touch(uint32_t id, uint32_t now) {
-    Session& s = sessions_[id];
-    s.last_seen = now;
-    if (s.queued_at != now) {
-        list_unlink(id);
-        list_push(id, now);
-    }
+void Nat::requeue(uint32_t id, uint32_t now) {
+    list_unlink(id);
+    list_push(id, now);
+}
+
+bool Nat::may_exist_since(uint64_t since, const FlowKey& inside) const {
+    const uint64_t n = created_total_ - since;
+    if (n == 0) return false;
+    if (n > kRecent) return true;
+    const uint32_t h = hash_of(inside);
+    for (uint64_t c = since; c < created_total_; ++c)
+        if (recent_inside_[c % kRecent] == h) return true;  // the same hash: maybe the same key
+    return false;
 }
 
 uint32_t Nat::active_by_proto(uint8_t proto) const { return active_proto_[proto_slot(proto)]; }

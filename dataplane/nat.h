@@ -22,9 +22,13 @@
 // any remote creates a session. Whatever matches nothing goes to the server.
 //
 // Sessions expire on per-class lists (tcp-established, tcp-transitory, udp,
-// icmp, other), each in order of queueing; a refreshed session moves to the
-// tail at most once a second, so expiry only ever looks at list heads and
-// never scans the table.
+// icmp, other), each in order of queueing. A refresh sets last_seen; the
+// session moves to the tail only when it was queued at least
+// requeue_interval(timeout) ago (1/16 of its class's timeout, 1 to 60 s), so
+// a busy flow costs one list move per interval, not one per packet (a move
+// writes two other random sessions). Expiry only ever looks at list heads and
+// never scans the table; a session is never removed before it has been idle
+// for its timeout, and at most one interval after (see expire()).
 //
 // One Nat per worker, used only by that worker: no locks. With several
 // workers each owns a slice of the port range (see port_alloc.h).
@@ -83,6 +87,13 @@ using ClassTimeouts = std::array<uint32_t, kNumTimeoutClasses>;  // seconds
 
 inline constexpr uint32_t kNone = 0xffffffff;
 
+// How long a refreshed session may stay where it was queued (seconds): also
+// how late, at most, expiry can be.
+inline constexpr uint32_t requeue_interval(uint32_t timeout) {
+    const uint32_t i = timeout / 16;
+    return i < 1 ? 1 : i > 60 ? 60 : i;
+}
+
 struct alignas(64) Session {
     uint32_t client_ip, remote_ip;
     uint16_t client_port, remote_port;
@@ -132,11 +143,14 @@ public:
     uint64_t lookup_bulk(const void** keys, unsigned n, uint32_t* ids) const;
     uint32_t lookup(const FlowKey& k) const;
     Session& at(uint32_t id) { return sessions_[id]; }
+    void prefetch(uint32_t id) const { __builtin_prefetch(&sessions_[id], 1); }
     const Session& at(uint32_t id) const { return sessions_[id]; }
 
     // Slow path. An outbound flow (client -> remote) without a session,
     // translated to `outside_ip` (wan-ip, or lan-ip for `hairpin source lan`).
-    uint32_t create_outbound(const Flow& f, uint32_t outside_ip, uint32_t now, NatFail* why);
+    // `known_new`: the caller has just looked the inside key up and missed
+    // (and created nothing since), so it is not looked up again.
+    uint32_t create_outbound(const Flow& f, uint32_t outside_ip, uint32_t now, NatFail* why, bool known_new = false);
     // An inbound flow (remote -> wan-ip:port) to a live mapping's port, for
     // endpoint-independent filtering. kNone when the port has no mapping.
     // `tcp_flags`: of the first packet (TCP): a SYN opens a half-open session.
@@ -153,8 +167,13 @@ public:
 
     // TCP state (tcp_state.h); a change of timeout class moves the session.
     void update_tcp(uint32_t id, Dir d, uint8_t flags, uint32_t now);
-    // Outbound packets refresh (RFC 4787 REQ-6); at most one list move a second.
-    void touch(uint32_t id, uint32_t now);
+    // Outbound packets refresh (RFC 4787 REQ-6); at most one list move per
+    // requeue_interval of the session's class timeout.
+    void touch(uint32_t id, uint32_t now, const ClassTimeouts& timeouts) {
+        Session& s = sessions_[id];
+        s.last_seen = now;
+        if (now - s.queued_at >= requeue_interval(timeouts[static_cast<int>(s.tclass)])) requeue(id, now);
+    }
 
     // Removes sessions idle past their class timeout, at most `budget`.
     unsigned expire(uint32_t now, const ClassTimeouts& timeouts, unsigned budget);
@@ -164,6 +183,12 @@ public:
     void set_counters(Counters* c) { counters_ = c; }
 
     uint32_t active() const { return active_; }
+    // Sessions created since start (never decreases).
+    uint64_t created_total() const { return created_total_; }
+    // Whether a session with inside key `inside` may have been created since
+    // created_total() was `since`: false is certain (the hashes of the recent
+    // creations' inside keys all differ from its hash).
+    bool may_exist_since(uint64_t since, const FlowKey& inside) const;
     // Half-open inbound TCP sessions may take at most this share of the table.
     uint32_t half_open_limit() const { return params_.capacity / 4 ? params_.capacity / 4 : 1; }
     uint32_t half_open() const { return class_count_[static_cast<int>(TimeoutClass::tcp_syn_in)]; }
@@ -184,12 +209,16 @@ private:
     };
     Nat() = default;
     PortAllocator* allocator(uint8_t proto);
+    static uint32_t hash_of(const FlowKey& k);  // the sessions table's hash of a key
     uint16_t allocate_port(const Flow& f, uint32_t mapping, uint32_t now);
     uint32_t get_mapping(const Flow& f, uint32_t now, NatFail* why);
     void put_mapping(uint32_t m, uint32_t now);
-    uint32_t insert(const Session& s, NatFail* why);
-    uint32_t finish(Session& s, uint32_t now, NatFail* why);
+    // `absent`: kInsideAbsent / kOutsideAbsent, keys the caller has checked.
+    static constexpr unsigned kInsideAbsent = 1, kOutsideAbsent = 2;
+    uint32_t insert(const Session& s, NatFail* why, unsigned absent = 0);
+    uint32_t finish(Session& s, uint32_t now, NatFail* why, unsigned absent);
     void list_push(uint32_t id, uint32_t now);
+    void requeue(uint32_t id, uint32_t now);
     void list_unlink(uint32_t id);
     static TimeoutClass class_of(uint8_t proto, TcpState st);
     bool client_count_add(uint32_t client, int delta);  // false: cap reached
@@ -197,12 +226,17 @@ private:
     NatParams params_;
     rte_hash* sessions_hash_ = nullptr;
     rte_hash* mappings_hash_ = nullptr;
-    rte_hash* clients_hash_ = nullptr;
+    rte_hash* clients_hash_ = nullptr;  // client address -> slot in client_counts_
+    uint32_t* client_counts_ = nullptr;  // mappings per client; the free list's links while free
+    uint32_t free_client_ = kNone;
+    static constexpr unsigned kRecent = 64;
+    std::array<uint32_t, kRecent> recent_inside_{};  // hashes of the last creations' inside keys
     Session* sessions_ = nullptr;
     Mapping* mappings_ = nullptr;
     uint32_t free_session_ = kNone;
     uint32_t free_mapping_ = kNone;
     uint32_t active_ = 0;
+    uint64_t created_total_ = 0;
     std::array<uint32_t, 4> active_proto_{};  // tcp, udp, icmp, other
     std::array<uint32_t, kNumTimeoutClasses> head_{}, tail_{}, class_count_{};
     std::unique_ptr<PortAllocator> tcp_ports_, udp_ports_, icmp_ids_;

@@ -32,6 +32,7 @@ struct Pending {
     FlowKind kind;
     Flow flow;                 // as received, before translation
     uint32_t session = kNone;  // set when translated
+    bool known_new = false;    // its key missed, and no session created since has it: no need to look again
 };
 
 Ipv4Hdr* ip_of(rte_mbuf* m) { return rte_pktmbuf_mtod_offset(m, Ipv4Hdr*, sizeof(EthHdr)); }
@@ -141,7 +142,7 @@ void tcp_state(Pending& p, uint32_t id, Dir d, const Ipv4Hdr* ip, WorkerCtx& w) 
 }
 
 // SNAT: a LAN-side packet of session `id` leaves with its outside address.
-void translate_out(Burst& b, Pending& p, uint32_t id, WorkerCtx& w) {
+void translate_out(Burst& b, Pending& p, uint32_t id, const Tables& t, WorkerCtx& w) {
     Session& s = w.nat->at(id);
     Ipv4Hdr* ip = ip_of(b.m[p.i]);
     const uint16_t len = ip->total_length.host();
@@ -151,7 +152,7 @@ void translate_out(Burst& b, Pending& p, uint32_t id, WorkerCtx& w) {
     } else {
         nat_rewrite(ip, len, Dir::out, s.outside_ip, s.outside_port, s.delta_out);
         ++s.packets_out;
-        w.nat->touch(id, w.now_s);
+        w.nat->touch(id, w.now_s, t.nat.timeouts);
         tcp_state(p, id, Dir::out, ip, w);
     }
     w.counters->nat_out.add();
@@ -239,14 +240,14 @@ void pass_to_server(Burst& b, Pending& p, const Tables& t, WorkerCtx& w) {
 }
 
 void on_nat_out(Burst& b, Pending& p, uint32_t id, const Tables& t, WorkerCtx& w) {
-    if (id != kNone) return translate_out(b, p, id, w);
+    if (id != kNone) return translate_out(b, p, id, t, w);
     if (p.kind == FlowKind::icmp_error) return b.set_drop(p.i, Drop::napt_icmp_error_unmatched);
     if (!filter_admit(b, p.i, Zone::lan, Zone::wan, filter_packet_of(reinterpret_cast<const uint8_t*>(ip_of(b.m[p.i]))),
                       t, w))
         return;
     NatFail why;
-    id = w.nat->create_outbound(p.flow, t.addr.wan_ip, w.now_s, &why);
-    if (id != kNone) return translate_out(b, p, id, w);
+    id = w.nat->create_outbound(p.flow, t.addr.wan_ip, w.now_s, &why, p.known_new);
+    if (id != kNone) return translate_out(b, p, id, t, w);
     // RFC 5508 REQ-8: tell the client, "communication administratively prohibited".
     if (reply_icmp_error(b, p.i, t, w, kIcmpDestUnreach, kIcmpCodeAdminProhibited, rte_rdtsc()))
         w.counters->drop(b.in, fail_drop(why));
@@ -279,7 +280,7 @@ void on_hairpin(Burst& b, Pending& p, uint32_t id, const Tables& t, WorkerCtx& w
     }
     if (id != kNone && w.nat->at(id).kind == SessionKind::track) {
         const Ipv4Hdr* ip = ip_of(b.m[p.i]);
-        w.nat->touch(id, w.now_s);
+        w.nat->touch(id, w.now_s, t.nat.timeouts);
         tcp_state(p, id, Dir::out, ip, w);
         return to_server(b, p.i, t);
     }
@@ -292,7 +293,7 @@ void on_hairpin(Burst& b, Pending& p, uint32_t id, const Tables& t, WorkerCtx& w
         id = w.nat->create_outbound(p.flow, outside, w.now_s, &why);
         if (id == kNone) return b.set_drop(p.i, fail_drop(why));
     }
-    translate_out(b, p, id, w);
+    translate_out(b, p, id, t, w);
     chain_in(b, p, t, w);
 }
 
@@ -489,9 +490,14 @@ void stage_nat(Burst& b, const Tables& t, WorkerCtx& w) {
     if (k == 0) return;
     uint32_t ids[kBurst];
     const uint64_t hits = w.nat->lookup_bulk(key_ptrs, k, ids);
+    for (unsigned j = 0; j < k; ++j)  // every session's line in flight before the first is read
+        if (hits & (uint64_t{1} << j)) w.nat->prefetch(ids[j]);
+    const uint64_t created_before = w.nat->created_total();
     for (unsigned j = 0; j < k; ++j) {
         Pending& p = pend[j];
-        const uint32_t id = (hits & (uint64_t{1} << j)) ? live(ids[j], t, w) : kNone;
+        const bool hit = hits & (uint64_t{1} << j);
+        const uint32_t id = hit ? live(ids[j], t, w) : kNone;
+        p.known_new = !hit && !w.nat->may_exist_since(created_before, keys[j]);
         switch (p.action) {
         case Action::nat_out: on_nat_out(b, p, id, t, w); break;
         case Action::nat_in: on_nat_in(b, p, id, t, w); break;

@@ -49,15 +49,21 @@ bool NeighbourTable::lookup(Zone z, uint32_t ip, uint64_t* mac) const {
 
 bool NeighbourTable::set(Zone z, uint32_t ip, uint64_t mac) {
     const NeighKey k{ip, static_cast<uint32_t>(z)};
-    const bool fresh = rte_hash_lookup(hash_, &k) < 0;
+    void* old = nullptr;
+    const bool fresh = rte_hash_lookup_data(hash_, &k, &old) < 0;
+    if (!fresh && decode(old) == (mac & kMacMask)) return true;  // unchanged: caches stay valid
     if (rte_hash_add_key_data(hash_, &k, encode(mac)) != 0) return false;
-    if (fresh) ++count_;
+    if (fresh)
+        ++count_;
+    else
+        generation_.fetch_add(1, std::memory_order_release);  // after the new MAC is stored
     return true;
 }
 
 bool NeighbourTable::remove(Zone z, uint32_t ip) {
     const NeighKey k{ip, static_cast<uint32_t>(z)};
     if (rte_hash_del_key(hash_, &k) < 0) return false;
+    generation_.fetch_add(1, std::memory_order_release);
     --count_;  // rte_hash_count would still count it until RCU reclaims the slot
     return true;
 }

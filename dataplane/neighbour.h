@@ -5,8 +5,13 @@
 // stored directly in the 64-bit data word (48 bits + a valid bit), so an
 // update is one atomic store and a reader never sees half an address. Deleted
 // keys are reclaimed through the same RCU (rte_rcu_qsbr) the workers report to.
+//
+// A generation counter, bumped after every change of an existing answer (a
+// new MAC, a removal), lets workers cache answers (neigh_cache.h): adding a
+// new entry does not bump it, since no cache holds a negative answer.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -52,6 +57,9 @@ public:
     // mask is set and macs[i] holds the address (as mac_to_word).
     uint64_t lookup_bulk(const void** keys, unsigned n, uint64_t* macs) const;
     bool lookup(Zone z, uint32_t ip, uint64_t* mac) const;
+    // Read before the lookups whose answers are cached (acquire): a change
+    // published before this read is visible to them.
+    uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
     // Control side, single writer.
     bool set(Zone z, uint32_t ip, uint64_t mac);
@@ -63,6 +71,7 @@ private:
     NeighbourTable() = default;
     rte_hash* hash_ = nullptr;
     uint32_t count_ = 0;  // live entries (the writer's own count)
+    alignas(64) std::atomic<uint64_t> generation_{0};  // own cache line: read by every worker, written rarely
 };
 
 }  // namespace ipshare

@@ -18,6 +18,9 @@ std::unique_ptr<RouteTable> RouteTable::build(const std::string& name, const std
         *err = "cannot create route table: " + std::string(rte_strerror(rte_errno));
         return nullptr;
     }
+    std::vector<ZoneMap::Route> zr;
+    for (const RouteSpec& r : routes) zr.push_back(ZoneMap::Route{r.net, r.len, r.nh.zone});
+    t->zones_ = ZoneMap::build(zr, default_route.zone);
     for (const RouteSpec& r : routes) {
         const auto index = static_cast<uint32_t>(t->next_hops_.size());
         t->next_hops_.push_back(r.nh);

@@ -13,6 +13,7 @@
 
 #include "addresses.h"
 #include "zone.h"
+#include "zone_map.h"
 
 struct rte_lpm;
 
@@ -40,6 +41,8 @@ public:
     RouteTable& operator=(const RouteTable&) = delete;
 
     NextHop lookup(uint32_t dst) const;
+    // lookup(a).zone, without the LPM when the table allows it (zone_map.h).
+    Zone zone_of(uint32_t a) const { return zones_.usable() ? zones_.zone_of(a) : lookup(a).zone; }
 
     // The address to resolve with ARP for a packet to `dst` via `nh`.
     static uint32_t next_hop_address(NextHop nh, uint32_t dst) { return nh.gateway ? nh.gateway : dst; }
@@ -56,6 +59,7 @@ private:
     rte_lpm* lpm_ = nullptr;
     std::vector<NextHop> next_hops_;
     NextHop default_;
+    ZoneMap zones_;
     Addresses addr_;
 };
 

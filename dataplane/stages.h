@@ -41,4 +41,20 @@ FilterPacket filter_packet_of(const uint8_t* ip_bytes);
 bool filter_admit(Burst& b, uint16_t i, Zone from, Zone to, const FilterPacket& p, const Tables& t, WorkerCtx& w,
                   bool with_policy = true);
 
+// Packets a zone pair's policy allows without rules (FilterTable::pass_all is
+// not needed: the policy row counts them), counted once per burst instead of
+// once per packet. `admit` is filter_admit for such a pair; flush() adds the
+// counts to the policy rows.
+class PolicyTally {
+public:
+    // True when the pair (from, to) has no rules and its policy allows: then
+    // packet i is counted here and needs no evaluation.
+    bool admit(Burst& b, uint16_t i, Zone from, Zone to, const Tables& t);
+    void flush(Zone from, WorkerCtx& w);
+
+private:
+    uint32_t packets_[kNumZones] = {};
+    uint64_t bytes_[kNumZones] = {};
+};
+
 }  // namespace ipshare

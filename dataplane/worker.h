@@ -11,6 +11,7 @@
 #include "frag.h"
 #include "mailbox.h"
 #include "nat.h"
+#include "neigh_cache.h"
 #include "neighbour.h"
 #include "ratelimit.h"
 #include "tables.h"
@@ -43,6 +44,7 @@ struct WorkerCtx {
     std::array<PortInfo, kNumZones> ports{};
     const std::atomic<const Tables*>* tables = nullptr;
     const NeighbourTable* neigh = nullptr;
+    NeighCache neigh_cache;  // this worker's recent answers of `neigh` (neigh_cache.h)
     rte_ring* learn_ring = nullptr;    // to control, multi-producer
     rte_ring* pending_ring = nullptr;  // to control: mbufs waiting for ARP
     rte_ring* inject_ring = nullptr;   // from control: frames to send (zone in MbufMeta)

@@ -276,6 +276,40 @@ TEST_F(Hairpin, TcpToAnUnforwardedPortOfWanIpGoesToTheServerUnchanged) {
     expect_translated(syn, dmz[0], kServerMac, mac_of(Zone::dmz), kClient1, 40001, kWanIp, 8081);
 }
 
+// ---------------------------------------------------------------- inbound to wan-ip: the short cut
+
+// A datagram from the internet to wan-ip on a port outside the NAPT range
+// that is not forwarded skips the session lookup (inbound_shortcut.h): it
+// reaches the server unchanged and counts on the wan -> dmz policy row.
+TEST_F(Hairpin, InboundToAPortOutsideTheRangeThatIsNotForwardedReachesTheServer) {
+    const Bytes d = udp_datagram(mac_of(Zone::wan), kGatewayMac, kInternetHost, 40000, kWanIp, 53, 0x8001);
+    receive(Zone::wan, d);
+    const auto dmz = sent(Zone::dmz);
+    EXPECT_TRUE(sent(Zone::lan).empty());
+    EXPECT_TRUE(sent(Zone::wan).empty());
+    ASSERT_EQ(dmz.size(), 1u);
+    expect_translated(d, dmz[0], kServerMac, mac_of(Zone::dmz), kInternetHost, 40000, kWanIp, 53);
+    const uint16_t slot = FilterTable::policy_slot(Zone::wan, Zone::dmz);
+    EXPECT_EQ(counters_.filter_packets[slot].get(), 1u);
+    EXPECT_EQ(counters_.filter_bytes[slot].get(), datagram_of(d).size());
+    EXPECT_EQ(total_drops(), 0u);
+}
+
+// A port of the NAPT range is always looked up (the short cut is only for
+// ports outside it, PrecedenceSessionThenForwardThenServer below covers a
+// mapping and a forward): without a session it goes to the server too.
+TEST_F(Hairpin, InboundToAnUnmappedPortOfTheRangeReachesTheServer) {
+    const uint16_t p1 = udp_mapping(kClient1Mac, kClient1, 5000, 0x0301);
+    const uint16_t unmapped = p1 == kNaptHi ? kNaptLo : static_cast<uint16_t>(p1 + 1);
+    const Bytes stray = udp_datagram(mac_of(Zone::wan), kGatewayMac, kInternetHost, 3478, kWanIp, unmapped, 0x0304);
+    receive(Zone::wan, stray);
+    const auto dmz = sent(Zone::dmz);
+    EXPECT_TRUE(sent(Zone::lan).empty());
+    ASSERT_EQ(dmz.size(), 1u);
+    expect_translated(stray, dmz[0], kServerMac, mac_of(Zone::dmz), kInternetHost, 3478, kWanIp, unmapped);
+    EXPECT_EQ(total_drops(), 0u);
+}
+
 // ---------------------------------------------------------------- UDP between two clients' mappings
 
 TEST_F(Hairpin, UdpHolePunchingBetweenTwoClientsMappings) {

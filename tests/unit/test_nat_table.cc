@@ -283,6 +283,44 @@ TEST(NatTableLimits, PerClientCap) {
     must_create(*nat, udp(kClient1, 1004), 1);
 }
 
+// A client's count lives in a slot that its last mapping gives back: many
+// more clients than the table holds, one after the other, each still capped.
+TEST(NatTableLimits, PerClientCapHoldsAcrossClientTurnover) {
+    NatParams p = small_params();
+    p.per_client = 2;
+    p.rest_seconds = 0;  // released ports come back at once
+    auto nat = make_nat(p);
+    ASSERT_NE(nat, nullptr);
+    for (uint32_t c = 0; c < 4 * p.capacity; ++c) {
+        const uint32_t client = ip4(192, 168, 2, 0) + c % 250;
+        const uint32_t a = must_create(*nat, udp(client, 1001), c);
+        const uint32_t b = must_create(*nat, udp(client, 1002), c);
+        NatFail why = NatFail::none;
+        ASSERT_EQ(create(*nat, udp(client, 1003), c, &why), kNone) << c;
+        ASSERT_EQ(why, NatFail::client_cap) << c;
+        nat->remove(a, c + 1);
+        nat->remove(b, c + 1);
+    }
+    EXPECT_EQ(nat->active(), 0u);
+}
+
+// What the nat stage asks before skipping the second look at a key that
+// missed: whether a session created since may have it.
+TEST(NatTableLimits, MayExistSinceTellsTheRecentCreations) {
+    auto nat = make_nat();
+    ASSERT_NE(nat, nullptr);
+    const uint64_t since = nat->created_total();
+    EXPECT_FALSE(nat->may_exist_since(since, key_in(udp(kClient1, 1001))));
+    must_create(*nat, udp(kClient1, 1001));
+    EXPECT_EQ(nat->created_total(), since + 1);
+    EXPECT_TRUE(nat->may_exist_since(since, key_in(udp(kClient1, 1001))));
+    EXPECT_FALSE(nat->may_exist_since(since, key_in(udp(kClient1, 1002))));
+    EXPECT_FALSE(nat->may_exist_since(nat->created_total(), key_in(udp(kClient1, 1001))));
+    for (uint16_t i = 0; i < 63; ++i) must_create(*nat, udp(kClient2, static_cast<uint16_t>(3000 + i)));
+    EXPECT_TRUE(nat->may_exist_since(since, key_in(udp(kClient1, 1001))));  // 64 creations: still known
+    EXPECT_FALSE(nat->may_exist_since(since, key_in(udp(kClient1, 1002))));
+}
+
 TEST(NatTableLimits, TableFull) {
     NatParams p = small_params();
     auto nat = make_nat(p);
@@ -401,8 +439,8 @@ TEST_F(NatTable, InboundEndpointIndependentFilteringTwiceGivesOneSession) {
     EXPECT_EQ(b2, b);
     EXPECT_EQ(nat->active(), 2u);
     // the consequence: the older of the two expires first and takes the keys with it
-    nat->touch(b2, 4);
-    nat->touch(a, 4);
+    nat->touch(b2, 4, kTimeouts);
+    nat->touch(a, 4, kTimeouts);
     EXPECT_EQ(nat->expire(8, kTimeouts, kBudget), 0u);
     EXPECT_EQ(nat->lookup(outside_key(kIpProtoUdp, kRemote2, 7777, port, kWan)), b2);
 }
@@ -444,7 +482,7 @@ TEST_F(NatTable, ExpireUdp) {
 
 TEST_F(NatTable, TouchKeepsAlive) {
     const uint32_t id = must_create(*nat, udp(kClient1, 5000), 0);
-    nat->touch(id, 3);
+    nat->touch(id, 3, kTimeouts);
     EXPECT_EQ(nat->at(id).last_seen, 3u);
     EXPECT_EQ(nat->expire(5, kTimeouts, kBudget), 0u);
     EXPECT_EQ(nat->expire(7, kTimeouts, kBudget), 0u);
@@ -457,8 +495,8 @@ TEST_F(NatTable, ExpiryOrderAfterTouch) {
     const uint32_t a = must_create(*nat, udp(kClient1, 5000), 0);
     const uint32_t b = must_create(*nat, udp(kClient1, 5001), 1);
     const uint32_t c = must_create(*nat, udp(kClient1, 5002), 2);
-    nat->touch(a, 2);  // a now behind c
-    nat->touch(a, 2);  // twice in one second: harmless
+    nat->touch(a, 2, kTimeouts);  // a now behind c
+    nat->touch(a, 2, kTimeouts);  // twice in one second: harmless
     EXPECT_EQ(nat->expire(6, kTimeouts, kBudget), 1u);  // b (1 + 5)
     EXPECT_EQ(nat->at(b).in_use, 0);
     EXPECT_EQ(nat->at(a).in_use, 1);
@@ -517,7 +555,7 @@ TEST_F(NatTable, TcpCloseTimeouts) {
     const uint32_t id = must_create(*nat, tcp(kClient1, 40000), 0);
     nat->update_tcp(id, Dir::out, kTcpSyn, 0);
     nat->update_tcp(id, Dir::in, kTcpSyn | kTcpAck, 0);
-    nat->touch(id, 50);
+    nat->touch(id, 50, kTimeouts);
     nat->update_tcp(id, Dir::out, kTcpFin | kTcpAck, 50);
     EXPECT_EQ(nat->at(id).tcp, TcpState::fin_out);
     EXPECT_EQ(nat->at(id).tclass, TimeoutClass::tcp_established);

@@ -534,6 +534,24 @@ TEST_F(Neighbours, Remove) {
     EXPECT_EQ(mac, word(kClient1Mac));
 }
 
+// The generation the workers' caches (neigh_cache.h) check: it moves when an
+// answer they may hold changes, and only then.
+TEST_F(Neighbours, GenerationMovesOnANewMacOrARemoval) {
+    const uint64_t g0 = table_->generation();
+    ASSERT_TRUE(table_->set(Zone::wan, kGateway, word(kGatewayMac)));
+    EXPECT_EQ(table_->generation(), g0) << "a new entry changes no cached answer";
+    ASSERT_TRUE(table_->set(Zone::wan, kGateway, word(kGatewayMac)));
+    EXPECT_EQ(table_->generation(), g0) << "a refresh with the same MAC changes nothing";
+    ASSERT_TRUE(table_->set(Zone::wan, kGateway, word(kServerMac)));
+    const uint64_t g1 = table_->generation();
+    EXPECT_NE(g1, g0) << "a new MAC";
+    uint64_t mac = 0;
+    ASSERT_TRUE(table_->lookup(Zone::wan, kGateway, &mac));
+    EXPECT_EQ(mac, word(kServerMac));
+    ASSERT_TRUE(table_->remove(Zone::wan, kGateway));
+    EXPECT_NE(table_->generation(), g1) << "a removal";
+}
+
 TEST_F(Neighbours, ForEachVisitsEveryEntry) {
     ASSERT_TRUE(table_->set(Zone::wan, kGateway, word(kGatewayMac)));
     ASSERT_TRUE(table_->set(Zone::dmz, kWanIp, word(kServerMac)));
@@ -616,6 +634,30 @@ TEST_F(Walk, ServerToTheInternetLeavesOnWanUnchanged) {
     EXPECT_EQ(dotted(ip_of(wan[0])->src.host()), "203.0.113.10");  // no NAT for the server
     EXPECT_TRUE(sent(Zone::dmz).empty());
     EXPECT_TRUE(sent(Zone::lan).empty());
+    EXPECT_EQ(total_drops(), 0u);
+}
+
+// The worker caches neighbour answers (neigh_cache.h): a next hop's new MAC
+// is used from the next burst on, and a removed one is never used again.
+TEST_F(Walk, ANeighboursNewMacIsUsedFromTheNextBurst) {
+    const Bytes in = echo_request(mac_of(Zone::wan), kGatewayMac, kInternetHost, kWanIp, 50, 56, 0x1234, 7);
+    receive(Zone::wan, in);
+    auto dmz = sent(Zone::dmz);
+    ASSERT_EQ(dmz.size(), 1u);
+    EXPECT_EQ(mac_text(eth_of(dmz[0])->dst), mac_text(kServerMac));
+
+    const Mac moved = {0x02, 0x00, 0x5e, 0x00, 0x00, 0x0b};
+    ASSERT_TRUE(neigh_->set(Zone::dmz, kWanIp, mac_to_word(moved.data())));
+    receive(Zone::wan, std::vector<Bytes>{in, in});
+    dmz = sent(Zone::dmz);
+    ASSERT_EQ(dmz.size(), 2u);
+    for (const Bytes& f : dmz) EXPECT_EQ(mac_text(eth_of(f)->dst), mac_text(moved)) << "the old MAC was used";
+
+    ASSERT_TRUE(neigh_->remove(Zone::dmz, kWanIp));
+    receive(Zone::wan, in);
+    EXPECT_TRUE(sent(Zone::dmz).empty()) << "sent to a removed neighbour";
+    EXPECT_EQ(rte_ring_count(pending_), 1u) << "not waiting for ARP";
+    free_ring_mbufs(pending_);
     EXPECT_EQ(total_drops(), 0u);
 }
 
