@@ -385,19 +385,28 @@ def test_arp_spoofing_from_the_lan_and_wan_is_not_learnt(router):
     assert not stolen, f"traffic for others reached the spoofer: {stolen[0].summary()}"
 
 
-def test_arp_flood_replies_are_rate_limited(router):
-    n = 3000
-    c2 = mac(T.CLIENT2, T.HOST_IF)
-    req = Ether(dst=BCAST, src=c2) / ARP(op=1, hwsrc=c2, psrc=T.CLIENT2_IP, pdst=T.LAN_IP)
+def flood_lan_ip(router, ns, req, is_reply, rate, burst_size, what, n=3000):
+    """n copies of `req` from `ns` as fast as they go; the replies `ns` got,
+    the frames the router received on lan, its `ratelimited` rise, and the
+    most replies a token bucket of `rate`/s and `burst_size` allows."""
     base = counters(router)
-    res = burst(T.CLIENT2, T.HOST_IF, [req], count=n, linger=1.0, keep=n + 100)
+    res = burst(ns, T.HOST_IF, [req], count=n, linger=1.0, keep=n + 100)
     after = counters(router)
-    replies = [f for f in res["frames"] if ARP in f and f[ARP].op == 2 and f[ARP].psrc == T.LAN_IP]
+    replies = [f for f in res["frames"] if is_reply(f)]
     received = rx_delta(base, after, "lan")
     limited = after.drop("ratelimited") - base.drop("ratelimited")
-    bound = ARP_BURST + ARP_RATE * (res["elapsed"] + 0.5)
-    print(f"ARP flood: sent {res['sent']} in {res['elapsed']:.3f} s, router received {received}, "
+    bound = burst_size + rate * (res["elapsed"] + 0.5)
+    print(f"{what} flood: sent {res['sent']} in {res['elapsed']:.3f} s, router received {received}, "
           f"replies {len(replies)} (bound {bound:.0f}), ratelimited {limited}")
+    return res, replies, received, limited, bound
+
+
+def test_arp_flood_replies_are_rate_limited(router):
+    c2 = mac(T.CLIENT2, T.HOST_IF)
+    req = Ether(dst=BCAST, src=c2) / ARP(op=1, hwsrc=c2, psrc=T.CLIENT2_IP, pdst=T.LAN_IP)
+    res, replies, received, limited, bound = flood_lan_ip(
+        router, T.CLIENT2, req, lambda f: ARP in f and f[ARP].op == 2 and f[ARP].psrc == T.LAN_IP,
+        ARP_RATE, ARP_BURST, "ARP")
     assert len(replies) <= min(res["sent"], bound), f"{len(replies)} ARP replies to {res['sent']} requests"
     assert len(replies) >= 1
     assert limited >= received - len(replies) - 20, f"ratelimited {limited}, received {received}"
@@ -601,18 +610,11 @@ def test_router_answers_only_what_it_should(router):
 
 
 def test_echo_flood_to_lan_ip_is_rate_limited(router):
-    n = 3000
     c1, lan0 = mac(T.CLIENT1, T.HOST_IF), router_mac("lan")
     req = Ether(dst=lan0, src=c1) / IP(src=T.CLIENT1_IP, dst=T.LAN_IP) / ICMP(type=8, id=0x4242, seq=1) / Raw(b"p" * 32)
-    base = counters(router)
-    res = burst(T.CLIENT1, T.HOST_IF, [req], count=n, linger=1.0, keep=n + 100)
-    after = counters(router)
-    replies = [f for f in res["frames"] if ICMP in f and f[ICMP].type == 0 and f[IP].src == T.LAN_IP]
-    received = rx_delta(base, after, "lan")
-    limited = after.drop("ratelimited") - base.drop("ratelimited")
-    bound = ECHO_BURST + ECHO_RATE * (res["elapsed"] + 0.5)
-    print(f"echo flood: sent {res['sent']} in {res['elapsed']:.3f} s, router received {received}, "
-          f"replies {len(replies)} (bound {bound:.0f}), ratelimited {limited}")
+    res, replies, received, limited, bound = flood_lan_ip(
+        router, T.CLIENT1, req, lambda f: ICMP in f and f[ICMP].type == 0 and f[IP].src == T.LAN_IP,
+        ECHO_RATE, ECHO_BURST, "echo")
     assert 1 <= len(replies) <= min(res["sent"], bound)
     assert limited >= received - len(replies) - 20
     if received > bound:
