@@ -125,6 +125,23 @@ def cmd_send_ip(a):
     out({"sent": a.count * len(pkts)})
 
 
+def echo_line(c):
+    """Reads from connection c up to a newline (or the end) and answers
+    "echo:" and what it read; returns what it read, also when the
+    connection failed or timed out midway."""
+    data = b""
+    try:
+        while not data.endswith(b"\n"):
+            chunk = c.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        c.sendall(b"echo:" + data)
+    except OSError:
+        pass
+    return data
+
+
 def cmd_tcp_server(a):
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -138,16 +155,7 @@ def cmd_tcp_server(a):
         out({"error": "no connection within %ss" % a.timeout})
         return 1
     c.settimeout(a.timeout)
-    data = b""
-    try:
-        while not data.endswith(b"\n"):
-            chunk = c.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-        c.sendall(b"echo:" + data)
-    except socket.timeout:
-        pass
+    data = echo_line(c)
     out({"peer": list(peer), "local": list(c.getsockname()), "data": data.decode(errors="replace")})
     c.close()
     return 0
@@ -272,16 +280,8 @@ def tcp_server(a, backlog, serve):
 def cmd_tcp_echo(a):
     def serve(c, peer, report):
         c.settimeout(10)
-        data = b""
         try:
-            while not data.endswith(b"\n"):
-                chunk = c.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
-            c.sendall(b"echo:" + data)
-        except OSError:
-            pass
+            data = echo_line(c)
         finally:
             local = c.getsockname()
             c.close()
