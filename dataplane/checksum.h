@@ -73,15 +73,18 @@ inline bool ipv4_checksum_ok(const Ipv4Hdr* ip) {
     return csum_fold(csum_partial(ip, ip->header_len())) == 0xffff;
 }
 
-// Decrements TTL and patches the header checksum incrementally (RFC 1624).
-// TTL shares its 16-bit word with the protocol field.
-inline void ipv4_dec_ttl(Ipv4Hdr* ip) {
+// Adds `delta` to the TTL and patches the header checksum incrementally
+// (RFC 1624). TTL shares its 16-bit word with the protocol field.
+inline void ipv4_add_ttl(Ipv4Hdr* ip, int delta) {
     uint16_t old_word;
     std::memcpy(&old_word, &ip->ttl, 2);
-    ip->ttl = static_cast<uint8_t>(ip->ttl - 1);
+    ip->ttl = static_cast<uint8_t>(ip->ttl + delta);
     uint16_t new_word;
     std::memcpy(&new_word, &ip->ttl, 2);
     ip->checksum = csum_replace16(ip->checksum, old_word, new_word);
 }
+
+// What routing does to the TTL (RFC 1812 5.3.1).
+inline void ipv4_dec_ttl(Ipv4Hdr* ip) { ipv4_add_ttl(ip, -1); }
 
 }  // namespace ipshare

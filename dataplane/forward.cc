@@ -8,8 +8,9 @@
 //  3. otherwise the TTL is decremented, the checksum patched incrementally.
 // It runs before NAT, so an error quotes the datagram as its sender sent it.
 // (The error itself is built by reply.cc.) A datagram that NAT sends out
-// another port than classify chose (inbound to a LAN client) is checked
-// against that port's MTU at transmission and dropped there (mtu_exceeded).
+// another port than classify chose (inbound to a LAN client: classify chose
+// the server's port) is checked again against the client's port by the nat
+// stage (translate_in in nat_stage.cc), with the same refuse_too_big().
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
 
@@ -19,6 +20,16 @@
 #include "worker.h"
 
 namespace ipshare {
+
+bool refuse_too_big(Burst& b, uint16_t i, const Tables& t, WorkerCtx& w, uint16_t mtu, uint64_t now) {
+    const auto* ip = rte_pktmbuf_mtod_offset(b.m[i], const Ipv4Hdr*, sizeof(EthHdr));
+    if (!df_exceeds(ip, mtu)) return false;
+    if (reply_icmp_error(b, i, t, w, kIcmpDestUnreach, kIcmpCodeFragNeeded, now, mtu))
+        w.counters->drop(b.in, Drop::mtu_exceeded);
+    else
+        b.set_drop(i, Drop::mtu_exceeded);
+    return true;
+}
 
 void stage_forward(Burst& b, const Tables& t, WorkerCtx& w) {
     if (!(b.actions & kRoutedActions)) return;
@@ -33,14 +44,7 @@ void stage_forward(Burst& b, const Tables& t, WorkerCtx& w) {
                 b.set_drop(i, Drop::ttl_exceeded_silent);
             continue;
         }
-        const uint16_t mtu = w.ports[idx(b.st[i].out)].mtu;
-        if ((ip->frag.host() & kIpFlagDF) && ip->total_length.host() > mtu) {
-            if (reply_icmp_error(b, i, t, w, kIcmpDestUnreach, kIcmpCodeFragNeeded, now, mtu))
-                w.counters->drop(b.in, Drop::mtu_exceeded);
-            else
-                b.set_drop(i, Drop::mtu_exceeded);
-            continue;
-        }
+        if (refuse_too_big(b, i, t, w, w.ports[idx(b.st[i].out)].mtu, now)) continue;
         ipv4_dec_ttl(ip);
     }
 }

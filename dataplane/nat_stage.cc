@@ -16,6 +16,7 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include "checksum.h"
 #include "frag.h"
 #include "headers.h"
 #include "nat.h"
@@ -96,10 +97,22 @@ bool reply_key_for(FlowKind kind, const Ipv4Hdr* ip, uint16_t len, const Flow& f
     }
 }
 
-void route_to(Burst& b, uint16_t i, const Tables& t, uint32_t dst) {
-    const NextHop nh = t.routes->lookup(dst);
+void route_via(Burst& b, uint16_t i, NextHop nh, uint32_t dst) {
     b.st[i] = PktState{Action::forward, nh.zone, Drop::count, RouteTable::next_hop_address(nh, dst)};
     b.actions |= bit(Action::forward);
+}
+
+// The forward stage checked the datagram against the MTU of the port
+// classify chose (the server's); a client behind another port may have a
+// smaller one. Then path MTU discovery gets its answer here (RFC 1191),
+// quoting the datagram as its sender sent it, as the forward stage does.
+bool too_big_for_client(Burst& b, const Pending& p, Zone out, const Tables& t, WorkerCtx& w) {
+    if (out == b.st[p.i].out || out == b.in) return false;
+    Ipv4Hdr* ip = ip_of(b.m[p.i]);
+    const uint16_t mtu = w.ports[idx(out)].mtu;
+    if (!df_exceeds(ip, mtu)) return false;
+    ipv4_add_ttl(ip, +1);  // undo the forward stage's decrement
+    return refuse_too_big(b, p.i, t, w, mtu, rte_rdtsc());
 }
 
 void to_server(Burst& b, uint16_t i, const Tables& t) {
@@ -162,6 +175,8 @@ void translate_out(Burst& b, Pending& p, uint32_t id, const Tables& t, WorkerCtx
 // DNAT: an outside packet of session `id` goes to its client.
 void translate_in(Burst& b, Pending& p, uint32_t id, const Tables& t, WorkerCtx& w) {
     Session& s = w.nat->at(id);
+    const NextHop nh = t.routes->lookup(s.client_ip);
+    if (too_big_for_client(b, p, nh.zone, t, w)) return;
     Ipv4Hdr* ip = ip_of(b.m[p.i]);
     const uint16_t len = ip->total_length.host();
     p.session = id;
@@ -173,7 +188,7 @@ void translate_in(Burst& b, Pending& p, uint32_t id, const Tables& t, WorkerCtx&
         tcp_state(p, id, Dir::in, ip, w);
     }
     w.counters->nat_in.add();
-    route_to(b, p.i, t, s.client_ip);
+    route_via(b, p.i, nh, s.client_ip);
 }
 
 enum class Created : uint8_t { none, created, refused };

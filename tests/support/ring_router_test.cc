@@ -1,5 +1,7 @@
 #include "ring_router_test.h"
 
+#include <algorithm>
+
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
@@ -63,6 +65,25 @@ uint64_t RingRouterTest::total_drops() const {
     uint64_t n = 0;
     for (const auto& c : counters_.drops) n += c.get();
     return n;
+}
+
+void expect_fragmentation_needed(const Bytes& e, const Bytes& big, const Mac& to_mac, uint32_t from, uint16_t mtu) {
+    ASSERT_GE(e.size(), 42u + 20u) << "too short for an ICMP error with a quote";
+    EXPECT_EQ(mac_text(eth_of(e)->dst), mac_text(to_mac));
+    EXPECT_EQ(dotted(ip_of(e)->src.host()), dotted(from));
+    EXPECT_EQ(dotted(ip_of(e)->dst.host()), dotted(ip_of(big)->src.host()));
+    EXPECT_TRUE(ip_checksum_valid(e));
+    EXPECT_EQ(icmp_of(e)->type, kIcmpDestUnreach);
+    EXPECT_EQ(icmp_of(e)->code, kIcmpCodeFragNeeded);
+    EXPECT_EQ(icmp_of(e)->id.host(), 0) << "unused";
+    EXPECT_EQ(icmp_of(e)->seq.host(), mtu) << "next-hop MTU";
+    EXPECT_TRUE(icmp_checksum_valid(e));
+    const Bytes orig = datagram_of(big);
+    const size_t quoted = ip_of(e)->total_length.host() - 28;
+    ASSERT_EQ(quoted, std::min<size_t>(orig.size(), 576 - 28));
+    ASSERT_LE(42 + quoted, e.size());
+    EXPECT_TRUE(std::equal(orig.begin(), orig.begin() + static_cast<std::ptrdiff_t>(quoted), e.begin() + 42))
+        << "the quote is not the datagram as its sender sent it";
 }
 
 }  // namespace ipshare::test

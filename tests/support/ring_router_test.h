@@ -37,4 +37,11 @@ protected:
     uint64_t total_drops() const;
 };
 
+// `e` is the ICMP "fragmentation needed" (RFC 1191) the router sent back to
+// the sender of `big` (as the sender sent it): to `to_mac` and `big`'s
+// source, from `from`, carrying next-hop MTU `mtu`, checksums valid, quoting
+// `big`'s datagram unchanged (TTL not decremented, not translated) up to the
+// 576-byte limit of an ICMP error.
+void expect_fragmentation_needed(const Bytes& e, const Bytes& big, const Mac& to_mac, uint32_t from, uint16_t mtu);
+
 }  // namespace ipshare::test

@@ -4,6 +4,7 @@
 // (DNAT to the target, SNAT to the client's outside address), so that the
 // target's reply comes back through the router (docs/configuration.md,
 // `forward` and `hairpin source`; nat_stage.cc, on_hairpin and chain_in).
+// Also what NAT toward the LAN owes path MTU discovery (translate_in).
 //
 // Real mbufs from a real mempool go in through ring-backed ethdev ports and
 // process_burst() (tests/support/ring_router.h); the frames that leave are read back from the TX rings and
@@ -533,6 +534,75 @@ TEST_F(Hairpin, EchoRequestToWanIpIsAnsweredByTheServer) {
     receive(Zone::dmz, from_server(kIcmpEchoRequest, 0x6160, 1));
     EXPECT_TRUE(sent(Zone::lan).empty()) << "the server opened an ICMP flow into the LAN";
     EXPECT_EQ(total_drops(), 1u);
+}
+
+// ---------------------------------------------------------------- path MTU toward the LAN (RFC 1191)
+// The forward stage checks a datagram to wan-ip against the MTU of the port
+// classify chose, the server's; when a session sends it to a LAN host
+// instead, the nat stage checks the LAN port's MTU, so the sender's path MTU
+// discovery gets its answer, never a black hole.
+
+// Sets DF on a built frame (checksum refreshed).
+Bytes with_df(Bytes f) {
+    ip_of(f)->frag = be16::from_host(kIpFlagDF);
+    refresh_ip_checksum(f);
+    return f;
+}
+
+TEST_F(Hairpin, DfDatagramTooBigForTheLanPortGetsFragmentationNeeded) {
+    w_.ports[idx(Zone::lan)].mtu = 1400;
+    // To a forward (wan-ip:8080 -> client2:80): 1,401 bytes do not fit the lan port.
+    const auto syn = [&](size_t ip_len, uint16_t sport) {
+        return with_df(tcp_segment(mac_of(Zone::wan), kGatewayMac, kInternetHost, sport, kWanIp, 8080, kTcpSyn,
+                                   0x2001, ip_len - 40));
+    };
+    const Bytes big = syn(1401, 50000);
+    receive(Zone::wan, big);
+    EXPECT_TRUE(sent(Zone::lan).empty()) << "a DF datagram over the lan MTU left on lan";
+    EXPECT_TRUE(sent(Zone::dmz).empty()) << "nor may it go to the server";
+    auto back = sent(Zone::wan);
+    ASSERT_EQ(back.size(), 1u);
+    expect_fragmentation_needed(back[0], big, kGatewayMac, kWanIp, 1400);
+    // 1,400 bytes fit and reach the target, translated.
+    const Bytes fits = syn(1400, 50001);
+    receive(Zone::wan, fits);
+    const Bytes at_target = one_out_on_lan("1,400 bytes to the forward");
+    ASSERT_FALSE(at_target.empty());
+    EXPECT_EQ(ip_of(at_target)->total_length.host(), 1400);
+    EXPECT_EQ(dotted(ip_of(at_target)->dst.host()), dotted(kClient2));
+
+    // A reply to a client's NAPT mapping: the same.
+    const uint16_t port = udp_mapping(kClient1Mac, kClient1, 40000, 0x3001);
+    const auto reply = [&](size_t ip_len) {
+        Bytes f = PacketBuilder()
+                      .eth(mac_of(Zone::wan), kGatewayMac)
+                      .ipv4({.src = kInternetHost, .dst = kWanIp, .proto = kIpProtoUdp, .ttl = 64, .id = 0x3002})
+                      .udp(3478, port)
+                      .payload(pattern(ip_len - 28, 7))
+                      .build();
+        fill_l4_checksum(f);
+        return with_df(f);
+    };
+    const Bytes big_reply = reply(1401);
+    receive(Zone::wan, big_reply);
+    EXPECT_TRUE(sent(Zone::lan).empty()) << "a DF reply over the lan MTU left on lan";
+    EXPECT_TRUE(sent(Zone::dmz).empty());
+    back = sent(Zone::wan);
+    ASSERT_EQ(back.size(), 1u);
+    expect_fragmentation_needed(back[0], big_reply, kGatewayMac, kWanIp, 1400);
+    receive(Zone::wan, reply(1400));
+    const Bytes at_client = one_out_on_lan("a 1,400-byte reply");
+    ASSERT_FALSE(at_client.empty());
+    EXPECT_EQ(dotted(ip_of(at_client)->dst.host()), dotted(kClient1));
+
+    // The server's port is not the lan's: 1,401 bytes with no session reach it.
+    receive(Zone::wan, with_df(tcp_segment(mac_of(Zone::wan), kGatewayMac, kInternetHost, 50002, kWanIp, 443,
+                                           kTcpSyn, 0x2003, 1401 - 40)));
+    const auto dmz = sent(Zone::dmz);
+    ASSERT_EQ(dmz.size(), 1u) << "the server's datagram";
+    EXPECT_EQ(ip_of(dmz[0])->total_length.host(), 1401);
+    EXPECT_EQ(drops(Drop::mtu_exceeded), 2u);
+    EXPECT_EQ(counters_.icmp_sent.get(), 2u);
 }
 
 }  // namespace
