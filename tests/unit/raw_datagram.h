@@ -253,7 +253,7 @@ inline Bytes sent_udp(uint32_t src, uint16_t sport, const Bytes& payload = Bytes
 }
 
 inline Bytes icmp_error_to(uint32_t from, uint32_t to, const Bytes& quote, uint8_t type = kIcmpDestUnreach,
-                    uint8_t code = 3 /* port unreachable */, uint32_t rest = 0) {
+                           uint8_t code = 3 /* port unreachable */, uint32_t rest = 0) {
     return build({.proto = kIpProtoIcmp, .src = from, .dst = to, .l4 = icmp_msg(type, code, quote, rest), .id = 0x7777,
                   .ttl = 50});
 }
