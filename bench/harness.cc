@@ -45,40 +45,16 @@ unsigned g_serial = 0;  // DPDK object names are global: every worker gets fresh
 
 std::string fail(const std::string& what) { return what + ": " + rte_strerror(rte_errno); }
 
-// process_burst() of dataplane/worker.cc with rte_rdtsc between the stages.
-// Keep it in step with the original: the plain benchmarks call the original.
+// process_burst() of dataplane/worker.cc (the same walk_burst) with
+// rte_rdtsc between the stages.
 void process_burst_timed(WorkerCtx& w, const Tables& t, Zone in, rte_mbuf** pkts, uint16_t n,
                          std::array<uint64_t, kSlots>& cyc) {
-    Burst b;
-    b.in = in;
-    b.n = n;
-    b.actions = 0;
-    for (uint16_t i = 0; i < n; ++i) b.m[i] = pkts[i];
-    w.counters->port[idx(in)].rx.add(n);
-    if (w.capture)
-        if (rte_ring* r = (*w.capture)[idx(in)].load(std::memory_order_relaxed)) capture_copy(r, pkts, n);
-    uint64_t t0 = rte_rdtsc(), t1;
-    auto lap = [&](StageSlot s) {
-        t1 = rte_rdtsc();
-        cyc[s] += t1 - t0;
+    uint64_t t0 = rte_rdtsc();
+    walk_burst(w, t, in, pkts, n, [&](Stage s) {
+        const uint64_t t1 = rte_rdtsc();
+        cyc[kClassify + static_cast<unsigned>(s)] += t1 - t0;
         t0 = t1;
-    };
-    stage_classify(b, t, w);
-    lap(kClassify);
-    stage_arp(b, t, w);
-    lap(kArp);
-    stage_local(b, t, w);
-    lap(kLocal);
-    stage_forward(b, t, w);
-    lap(kForward);
-    stage_filter(b, t, w);
-    lap(kFilter);
-    stage_nat(b, t, w);
-    lap(kNat);
-    stage_neighbour(b, w);
-    lap(kNeighbour);
-    stage_tx(b, w);
-    lap(kTx);
+    });
 }
 
 }  // namespace

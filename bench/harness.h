@@ -35,6 +35,7 @@
 #include "nat.h"
 #include "neighbour.h"
 #include "tables.h"
+#include "walk.h"
 #include "worker.h"
 
 struct rte_mempool;
@@ -117,13 +118,14 @@ struct Traffic {
 enum class Mode : uint8_t {
     floor,   // rte_eth_rx_burst -> TxQueues::push to `floor_out` -> flush: no stages
     walk,    // rte_eth_rx_burst -> process_burst() -> flush: the real worker
-    stages,  // the same walk with rte_rdtsc between stages (a copy of process_burst)
+    stages,  // the same walk (walk_burst) with rte_rdtsc between the stages
 };
 
 // Per-stage cycles (Mode::stages), summed over the iterations.
 enum StageSlot : unsigned { kRx, kClassify, kArp, kLocal, kForward, kFilter, kNat, kNeighbour, kTx, kFlush, kSlots };
 inline constexpr const char* kStageNames[kSlots] = {"rx",     "classify", "arp",       "local", "forward",
                                                     "filter", "nat",      "neighbour", "tx",    "flush"};
+static_assert(kTx - kClassify + 1 == kNumStages, "one slot per stage of walk_burst (dataplane/walk.h), in its order");
 
 struct NatConfig {
     uint32_t capacity = 1u << 20;  // the daemon's default `napt sessions`

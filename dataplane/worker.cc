@@ -23,6 +23,7 @@
 #include <algorithm>
 
 #include "stages.h"
+#include "walk.h"
 
 namespace ipshare {
 
@@ -54,23 +55,7 @@ void stage_tx(Burst& b, WorkerCtx& w) {
 }
 
 void process_burst(WorkerCtx& w, const Tables& t, Zone in, rte_mbuf** pkts, uint16_t n) {
-    Burst b;
-    b.in = in;
-    b.n = n;
-    b.actions = 0;
-    for (uint16_t i = 0; i < n; ++i) b.m[i] = pkts[i];
-    w.counters->port[idx(in)].rx.add(n);
-    if (w.capture)
-        if (rte_ring* r = (*w.capture)[idx(in)].load(std::memory_order_relaxed)) capture_copy(r, pkts, n);
-
-    stage_classify(b, t, w);
-    stage_arp(b, t, w);
-    stage_local(b, t, w);
-    stage_forward(b, t, w);
-    stage_filter(b, t, w);
-    stage_nat(b, t, w);
-    stage_neighbour(b, w);
-    stage_tx(b, w);
+    walk_burst(w, t, in, pkts, n, [](Stage) {});
 }
 
 void drain_inject(WorkerCtx& w) {

@@ -338,7 +338,7 @@ def generated(context, by, png_name):
     out += table_main(by)
     st = table_stages(by)
     if st:
-        out += ["", "Per stage (instrumented copy of process_burst, cycles per packet):", ""] + st
+        out += ["", "Per stage (process_burst's walk with rte_rdtsc after each stage, cycles per packet):", ""] + st
     ex = table_extra(by)
     if ex:
         out += ["", "Slow path and lookups alone:", ""] + ex

@@ -125,6 +125,16 @@ def cmd_send_ip(a):
     out({"sent": a.count * len(pkts)})
 
 
+def recv_to_end(s):
+    """Everything socket s receives until the peer closes its side."""
+    data = b""
+    while True:
+        chunk = s.recv(4096)
+        if not chunk:
+            return data
+        data += chunk
+
+
 def echo_line(c):
     """Reads from connection c up to a newline (or the end) and answers
     "echo:" and what it read; returns what it read, also when the
@@ -171,12 +181,7 @@ def cmd_tcp_client(a):
         s.connect((a.dst, a.port))
         msg = ("hello from %s\n" % (s.getsockname(),)).encode()
         s.sendall(msg)
-        reply = b""
-        while True:
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            reply += chunk
+        reply = recv_to_end(s)
     except OSError as e:
         out({"error": "%s: %s" % (type(e).__name__, e)})
         return 1
@@ -305,12 +310,7 @@ def cmd_tcp_many(a):
             local = s.getsockname()
             msg = ("conn %d from %s:%d\n" % (i, local[0], local[1])).encode()
             s.sendall(msg)
-            reply = b""
-            while True:
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                reply += chunk
+            reply = recv_to_end(s)
             if reply != b"echo:" + msg:
                 raise ValueError("bad echo %r" % reply[:80])
             return local[1], None

@@ -29,10 +29,10 @@ from scapy.packet import Raw
 
 import topology as T
 from test_foundation import ping, send_ip
+from test_napt import in_range, wait_until
 
 pytestmark = pytest.mark.ipshare_only  # the control socket is ipshare's
 
-NAPT_LO, NAPT_HI = 61000, 65535
 
 # inet's services for the module
 TCP_ECHO_PORT = 7310     # one line, echoed with "echo:" in front
@@ -87,20 +87,6 @@ POLICY_LINES = [ln for ln in CANONICAL if ln.startswith("filter policy")]
 
 def token(tag):
     return f"{tag}-{uuid.uuid4().hex[:10]}"
-
-
-def in_range(port):
-    return NAPT_LO <= port <= NAPT_HI
-
-
-def wait_until(fn, timeout, interval=0.2):
-    """Call fn until it returns something true or timeout passes; the last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = fn()
-        if v or time.monotonic() >= deadline:
-            return v
-        time.sleep(interval)
 
 
 def table(text, last_has_blanks=False):

@@ -633,6 +633,26 @@ def tcp_many_from_both_clients(port, per_client, parallel):
     return seen
 
 
+def assert_one_outside_port_per_inside_endpoint(seen):
+    """Over the connections inet logged (tcp-echo records of tcp-many), each
+    inside endpoint ("from ADDR:PORT" in the data) kept one outside port and
+    no two inside endpoints shared one. A client may reuse a local port once
+    its previous connection on it has closed (inet closes first and keeps the
+    TIME_WAIT): endpoint-independent mapping (RFC 4787 REQ-1, RFC 5382
+    REQ-1) then rightly gives it the same outside port again. Returns the
+    number of inside endpoints."""
+    inside_of, outside_of = {}, {}
+    for s in seen:
+        inside = re.search(r"from (\S+):(\d+)", s["data"]).group(0)
+        inside_of.setdefault(s["peer"][1], set()).add(inside)
+        outside_of.setdefault(inside, set()).add(s["peer"][1])
+    shared = {p: sorted(i) for p, i in inside_of.items() if len(i) > 1}
+    assert not shared, f"inside endpoints sharing an outside port: {list(shared.items())[:3]}"
+    moved = {i: sorted(p) for i, p in outside_of.items() if len(p) > 1}
+    assert not moved, f"inside endpoints mapped to more than one outside port: {list(moved.items())[:3]}"
+    return len(outside_of)
+
+
 def test_two_thousand_short_tcp_connections(router, inet):
     per_client = 1000
     base = counters_or_none(router)
@@ -643,23 +663,11 @@ def test_two_thousand_short_tcp_connections(router, inet):
     for ip in (T.CLIENT1_IP, T.CLIENT2_IP):
         n = sum(1 for s in seen if f"from {ip}:" in s["data"])
         assert n == per_client, f"inet saw {n} connections from {ip}'s sockets"
-    # A client may reuse a local port once its previous connection on it has
-    # closed (inet closes first and keeps the TIME_WAIT). Endpoint-independent
-    # mapping (RFC 4787 REQ-1, RFC 5382 REQ-1) then gives it the same outside
-    # port again; two different inside endpoints never share one.
-    inside_of, outside_of = {}, {}
-    for s in seen:
-        inside = re.search(r"from (\S+):(\d+)", s["data"]).group(0)
-        inside_of.setdefault(s["peer"][1], set()).add(inside)
-        outside_of.setdefault(inside, set()).add(s["peer"][1])
-    shared = {p: sorted(i) for p, i in inside_of.items() if len(i) > 1}
-    assert not shared, f"inside endpoints sharing an outside port: {list(shared.items())[:3]}"
-    moved = {i: sorted(p) for i, p in outside_of.items() if len(p) > 1}
-    assert not moved, f"inside endpoints mapped to more than one outside port: {list(moved.items())[:3]}"
+    inside_endpoints = assert_one_outside_port_per_inside_endpoint(seen)
     if base is not None:
         c = router.counters()
         created = c.value("nat_created") - base.value("nat_created")
-        assert created >= len(outside_of), f"nat_created rose by {created} for {len(outside_of)} inside endpoints"
+        assert created >= inside_endpoints, f"nat_created rose by {created} for {inside_endpoints} inside endpoints"
 
 
 # ------------------------------------------------------------------ short timeouts

@@ -9,8 +9,8 @@ import pytest
 
 import topology as T
 from test_foundation import ping
-from test_napt import (TCP_ECHO_PORT, agent, in_range, inet, tcp_many_from_both_clients,  # noqa: F401 (inet)
-                       udp_roundtrip, wait_records)
+from test_napt import (TCP_ECHO_PORT, agent, assert_one_outside_port_per_inside_endpoint,  # noqa: F401 (inet)
+                       in_range, inet, tcp_many_from_both_clients, udp_roundtrip, wait_records)
 
 pytestmark = pytest.mark.ipshare_only
 
@@ -36,7 +36,7 @@ def test_many_tcp_connections_from_both_clients(two_workers, inet):  # noqa: F81
     seen = tcp_many_from_both_clients(7021, per_client, parallel=4)
     assert len(seen) == 2 * per_client
     assert all(s["peer"][0] == T.WAN_IP and in_range(s["peer"][1]) for s in seen)
-    assert len({s["peer"][1] for s in seen}) == len(seen), "two live connections shared an outside port"
+    assert_one_outside_port_per_inside_endpoint(seen)
     # Flows are owned by both workers (each owner keeps its sessions), and
     # nothing was lost between them.
     per_worker = worker_sessions(two_workers)
