@@ -1,7 +1,7 @@
 // Benchmark harness: the dataplane's real worker state (WorkerCtx, Nat,
 // FragTable, neighbour table, token buckets, tables from build_tables) built
 // as control/daemon.cc builds it, on ethdev ports backed by rte_rings (the
-// ring PMD), as tests/unit/test_stages.cc does.
+// ring PMD), as tests/support/ring_router.h does for the unit tests.
 //
 // One iteration of a benchmark:
 //   load     (untimed)  write the next frames of the traffic pattern into a

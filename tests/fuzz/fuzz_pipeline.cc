@@ -1,6 +1,6 @@
 // fuzz_pipeline: the whole packet walk (process_burst) over one arbitrary
 // frame per input, with real mbufs from a real mempool, sent out through
-// real ethdev ports backed by rte_rings (as tests/unit/test_stages.cc does).
+// real ethdev ports backed by rte_rings (as tests/unit/test_walk_*.cc do).
 //
 // Before each input the NAT state is put back to the same starting point: every
 // session removed, then the legitimate packets of pipeline_world.h replayed,

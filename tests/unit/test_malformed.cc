@@ -5,6 +5,12 @@
 // is counted as a drop). Real mbufs, a real mempool, ethdev ports backed by
 // rte_rings (tests/support/ring_router.h; main in eal_main.cc).
 //
+// This file: the test that runs the table, and its rows about the IPv4
+// layer (truncated frames, the IPv4 header and its options, fragments, TCP
+// data offsets, ICMP errors, broadcast and multicast addresses). The rows
+// about ARP and Ethernet are in test_malformed_link.cc; what a row is, the
+// frames rows share and the Malformed fixture, in malformed_fixture.h.
+//
 // Rows may send frames before the one under test (a session to match, the
 // first fragment of a datagram); their effects are not checked. After each
 // row, fragments still waiting for their first one are given up as the
@@ -13,56 +19,15 @@
 #include <gtest/gtest.h>
 
 #include <cstddef>
-#include <cstring>
-#include <functional>
-#include <optional>
-#include <ostream>
+#include <cstdint>
 #include <string>
 #include <vector>
 
-#include <rte_cycles.h>
-#include <rte_ring.h>
-#include <rte_ring_elem.h>
-
-#include "neighbour_manager.h"
+#include "malformed_fixture.h"
 #include "packet_builder.h"
-#include "ring_router_test.h"
-#include "stages.h"
 
-namespace ipshare {
+namespace ipshare::test::malformed {
 namespace {
-
-using namespace test;
-
-constexpr const char* kConfig =
-    "port wan net_ring_malf_wan\n"
-    "port lan net_ring_malf_lan\n"
-    "port dmz net_ring_malf_dmz\n"
-    "lan address 192.168.1.1/24\n"
-    "wan network 203.0.113.0/24 gateway 203.0.113.1\n"
-    "server address 203.0.113.10\n"
-    "route 10.20.0.0/16 via 192.168.1.254\n";
-
-constexpr unsigned kPoolSize = 2047;
-
-// ---------------------------------------------------------------- the table
-
-struct Expect {
-    Drop drop = Drop::count;        // Drop::count: passed, not dropped
-    std::optional<Zone> out;        // where it leaves, when passed
-    size_t frames = 1;              // how many frames leave
-    size_t len = 0;                 // the (first) frame's length, when not 0
-    std::function<void(const Bytes& in, const Bytes& out)> check = {};  // more, on the (first) frame out
-};
-
-Expect dropped(Drop d) { return Expect{d, std::nullopt, 0, 0}; }
-Expect passed(Zone z, size_t len = 0, size_t frames = 1) { return Expect{Drop::count, z, frames, len}; }
-// Taken by the router and not counted as a drop, nothing leaves (an ARP
-// packet it learns from, or could: see arp_stage.cc).
-Expect consumed() { return Expect{Drop::count, std::nullopt, 0, 0}; }
-Expect passed_checked(Zone z, size_t len, std::function<void(const Bytes&, const Bytes&)> check) {
-    return Expect{Drop::count, z, 1, len, std::move(check)};
-}
 
 // The IPv4 options of a frame (bytes 20 .. IHL*4 of its header).
 Bytes options_of(const Bytes& f) {
@@ -76,61 +41,6 @@ Bytes options_of(const Bytes& f) {
 void options_untouched(const Bytes& in, const Bytes& out) {
     EXPECT_EQ(ip_of(out)->version_ihl, ip_of(in)->version_ihl) << "header length";
     EXPECT_EQ(options_of(out), options_of(in)) << "options changed";
-}
-
-struct Sent {
-    Zone in;
-    Bytes frame;
-};
-
-struct Row {
-    std::string what;
-    Zone in;
-    Bytes frame;
-    Expect expect;
-    std::vector<Sent> before = {};
-};
-
-// ---------------------------------------------------------------- frames
-
-// The router's port MACs (set by the fixture; the ring PMD has none).
-Mac port_mac(Zone z) { return Mac{0x02, 0x1a, 0x00, 0x00, 0x00, static_cast<uint8_t>(0x20 + idx(z))}; }
-
-const Mac kClient2Mac = {0x02, 0x00, 0x5e, 0x00, 0x01, 0x0c};
-constexpr uint32_t kClient2 = ipv4(192, 168, 1, 12);
-constexpr uint32_t kWanHostAddr = ipv4(203, 0, 113, 77);  // a host of the wan network, no neighbour entry
-
-Bytes cut(Bytes f, size_t n) {
-    f.resize(n);
-    return f;
-}
-
-// A datagram whose transport part is `l4` bytes (its IPv4 total length
-// matches: a datagram cut short by its sender, not by the link).
-Bytes datagram(Zone in, uint32_t src, uint32_t dst, uint8_t proto, const Bytes& l4, uint16_t frag = 0,
-               uint16_t id = 0x1234) {
-    const Mac& peer = in == Zone::wan ? kGatewayMac : in == Zone::lan ? kClient1Mac : kServerMac;
-    return PacketBuilder()
-        .eth(port_mac(in), peer)
-        .ipv4({.src = src, .dst = dst, .proto = proto, .id = id, .frag = frag})
-        .payload(l4)
-        .build();
-}
-
-Bytes from_wan(uint8_t proto, const Bytes& l4, uint16_t frag = 0, uint16_t id = 0x1234) {
-    return datagram(Zone::wan, kInternetHost, kWanIp, proto, l4, frag, id);
-}
-Bytes from_lan(uint8_t proto, const Bytes& l4, uint16_t frag = 0, uint16_t id = 0x1234) {
-    return datagram(Zone::lan, kClient1, kInternetHost, proto, l4, frag, id);
-}
-
-Bytes udp_wan(size_t payload = 16) {
-    return PacketBuilder()
-        .eth(port_mac(Zone::wan), kGatewayMac)
-        .ipv4({.src = kInternetHost, .dst = kWanIp, .proto = kIpProtoUdp})
-        .udp(53, 5353)
-        .payload(pattern(payload))
-        .build();
 }
 
 Bytes with_options(Zone in, const Bytes& options) {
@@ -151,13 +61,6 @@ Bytes tcp_header(uint16_t sport, uint16_t dport, uint8_t data_off_words = 5) {
     return b;
 }
 
-Bytes udp_header(uint16_t sport, uint16_t dport, uint16_t len = 8) {
-    Bytes b = PacketBuilder().udp(sport, dport).build();
-    b[4] = static_cast<uint8_t>(len >> 8);
-    b[5] = static_cast<uint8_t>(len);
-    return b;
-}
-
 // An ICMP message (checksum right) of type/code with `body` after its 8-byte header.
 Bytes icmp_message(uint8_t type, uint8_t code, const Bytes& body) {
     Bytes m = PacketBuilder().icmp(type, code).payload(body).build();
@@ -170,27 +73,11 @@ Bytes icmp_message(uint8_t type, uint8_t code, const Bytes& body) {
 
 Bytes ip_part(const Bytes& f) { return Bytes(f.begin() + sizeof(EthHdr), f.end()); }
 
-Bytes arp_request(const Mac& sha, uint32_t spa, uint32_t tpa) {
-    return arp_frame(kBroadcastMac, kArpOpRequest, sha, spa, kZeroMac, tpa);
-}
+}  // namespace
 
-Bytes with_eth_type(Bytes f, uint16_t type) {
-    eth_of(f)->type = be16::from_host(type);
-    return f;
-}
+// ---------------------------------------------------------------- the rows
 
-Bytes vlan_tagged(const Bytes& f, uint16_t tpid) {
-    Bytes v(f.begin(), f.begin() + 12);
-    v.push_back(static_cast<uint8_t>(tpid >> 8));
-    v.push_back(static_cast<uint8_t>(tpid));
-    v.push_back(0x00);
-    v.push_back(0x0a);
-    v.insert(v.end(), f.begin() + 12, f.end());
-    return v;
-}
-
-std::vector<Row> rows() {
-    std::vector<Row> r;
+void add_ipv4_rows(std::vector<Row>& r) {
     const Zone wan = Zone::wan, lan = Zone::lan, dmz = Zone::dmz;
     const Bytes good = udp_wan();  // 14 + 20 + 8 + 16 bytes, to the server
 
@@ -414,124 +301,10 @@ std::vector<Row> rows() {
                                                                                   icmp_message(3, 3, {}))))),
                      passed(wan)});
     }
+}
 
-    // ---- ARP
-    {
-        const Bytes ok = arp_request(kGatewayMac, kGateway, kWanIp);
-        Bytes f = ok;
-        arp_of(f)->hlen = 8;
-        r.push_back({"ARP hardware length 8", wan, f, dropped(Drop::arp_malformed)});
-        f = ok;
-        arp_of(f)->plen = 16;
-        r.push_back({"ARP protocol length 16", wan, f, dropped(Drop::arp_malformed)});
-        f = ok;
-        arp_of(f)->hlen = 0;
-        arp_of(f)->plen = 0;
-        r.push_back({"ARP lengths 0", wan, f, dropped(Drop::arp_malformed)});
-        f = ok;
-        arp_of(f)->htype = be16::from_host(6);  // IEEE 802
-        r.push_back({"ARP hardware type 6", wan, f, dropped(Drop::arp_malformed)});
-        f = ok;
-        arp_of(f)->ptype = be16::from_host(0x86dd);
-        r.push_back({"ARP protocol type IPv6", wan, f, dropped(Drop::arp_malformed)});
-        f = ok;
-        arp_of(f)->op = be16::from_host(3);  // RARP request
-        r.push_back({"ARP operation 3", wan, f, dropped(Drop::arp_malformed)});
-        f = ok;
-        arp_of(f)->sha[0] |= 1;
-        r.push_back({"ARP sender hardware address multicast", wan, f, dropped(Drop::arp_malformed)});
-        r.push_back({"ARP request for wan-ip: answered", wan, ok, passed(wan, ok.size())});
-        Bytes padded = ok;
-        padded.resize(60, 0);
-        r.push_back({"ARP request padded to 60 bytes: answered", wan, padded, passed(wan)});
-        r.push_back({"ARP request for lan-ip on lan: answered", lan, arp_request(kClient1Mac, kClient1, kLanIp),
-                     passed(lan)});
-        f = ok;
-        std::memset(arp_of(f)->sha, 0, 6);
-        r.push_back({"ARP sender hardware address zero", wan, f, dropped(Drop::arp_malformed)});
-        f = ok;
-        std::memset(arp_of(f)->sha, 0xff, 6);
-        r.push_back({"ARP sender hardware address broadcast", wan, f, dropped(Drop::arp_malformed)});
-
-        // Who asks: on wan only hosts of the wan network (and probes) are
-        // answered, on lan only hosts of the LAN subnet (DESIGN.md).
-        r.push_back({"who-has wan-ip from a host of the wan network: answered", wan,
-                     arp_request(kGatewayMac, ipv4(203, 0, 113, 77), kWanIp), passed(wan, ok.size())});
-        r.push_back({"who-has wan-ip probe (sender 0.0.0.0): answered", wan, arp_request(kGatewayMac, 0, kWanIp),
-                     passed(wan, ok.size())});
-        r.push_back({"who-has wan-ip from a LAN address, on wan", wan, arp_request(kGatewayMac, kClient1, kWanIp),
-                     dropped(Drop::arp_ignored)});
-        r.push_back({"who-has wan-ip from lan-ip, on wan", wan, arp_request(kGatewayMac, kLanIp, kWanIp),
-                     dropped(Drop::arp_ignored)});
-        r.push_back({"who-has wan-ip from the wan network's broadcast address", wan,
-                     arp_request(kGatewayMac, kWanBroadcast, kWanIp), dropped(Drop::arp_ignored)});
-        r.push_back({"who-has wan-ip from the wan network's network address", wan,
-                     arp_request(kGatewayMac, kWanNet, kWanIp), dropped(Drop::arp_ignored)});
-        r.push_back({"who-has wan-ip from an internet address", wan, arp_request(kGatewayMac, kInternetHost, kWanIp),
-                     dropped(Drop::arp_ignored)});
-        r.push_back({"who-has wan-ip from 255.255.255.255", wan, arp_request(kGatewayMac, 0xffffffffu, kWanIp),
-                     dropped(Drop::arp_ignored)});
-        r.push_back({"who-has wan-ip on lan", lan, arp_request(kClient1Mac, kClient1, kWanIp),
-                     consumed()});
-        r.push_back({"who-has lan-ip from outside the LAN subnet", lan, arp_request(kClient1Mac, kWanHostAddr, kLanIp),
-                     dropped(Drop::arp_ignored)});
-        r.push_back({"who-has lan-ip probe (sender 0.0.0.0): answered", lan, arp_request(kClient1Mac, 0, kLanIp),
-                     passed(lan)});
-        r.push_back({"who-has lan-ip from the LAN broadcast address", lan,
-                     arp_request(kClient1Mac, kLanBroadcast, kLanIp), dropped(Drop::arp_ignored)});
-        r.push_back({"who-has the gateway from the server, on dmz: answered", dmz,
-                     arp_request(kServerMac, kWanIp, kGateway), passed(dmz)});
-        r.push_back({"who-has the wan broadcast address from the server, on dmz", dmz,
-                     arp_request(kServerMac, kWanIp, kWanBroadcast), consumed()});
-        r.push_back({"who-has a multicast address from the server, on dmz", dmz,
-                     arp_request(kServerMac, kWanIp, ipv4(224, 0, 0, 1)), consumed()});
-        r.push_back({"who-has the gateway from another sender, on dmz", dmz,
-                     arp_request(kServerMac, kWanHostAddr, kGateway), dropped(Drop::arp_ignored)});
-
-        // Spoofing (what is learnt is checked by ArpSpoofingTeachesNothing).
-        r.push_back({"gratuitous ARP claiming lan-ip, on lan", lan,
-                     arp_request(kClient1Mac, kLanIp, kLanIp), dropped(Drop::arp_ignored)});
-        r.push_back({"ARP reply claiming the gateway, on lan", lan,
-                     arp_frame(port_mac(lan), kArpOpReply, kClient1Mac, kGateway, port_mac(lan), kLanIp),
-                     dropped(Drop::arp_ignored)});
-        r.push_back({"ARP reply claiming wan-ip, on wan", wan,
-                     arp_frame(port_mac(wan), kArpOpReply, kGatewayMac, kWanIp, port_mac(wan), kWanIp),
-                     dropped(Drop::arp_ignored)});
-        r.push_back({"gratuitous ARP claiming the gateway, on dmz", dmz,
-                     arp_request(kServerMac, kGateway, kGateway), dropped(Drop::arp_ignored)});
-    }
-
-    // ---- Ethernet sources and destinations, VLANs, other types
-    {
-        Bytes f = good;
-        std::memcpy(eth_of(f)->src, kBroadcastMac.data(), 6);
-        r.push_back({"broadcast Ethernet source", wan, f, dropped(Drop::l2_bad_source)});
-        f = good;
-        std::memcpy(eth_of(f)->src, kMulticastMac.data(), 6);
-        r.push_back({"multicast Ethernet source", wan, f, dropped(Drop::l2_bad_source)});
-        f = arp_request(kGatewayMac, kGateway, kWanIp);
-        std::memcpy(eth_of(f)->src, kMulticastMac.data(), 6);
-        r.push_back({"ARP from a multicast Ethernet source", wan, f, dropped(Drop::l2_bad_source)});
-        f = from_lan(kIpProtoUdp, udp_header(40000, 53));
-        std::memcpy(eth_of(f)->src, kBroadcastMac.data(), 6);
-        r.push_back({"broadcast Ethernet source on lan", lan, f, dropped(Drop::l2_bad_source)});
-        f = good;
-        std::memcpy(eth_of(f)->dst, kBroadcastMac.data(), 6);
-        r.push_back({"IPv4 to the Ethernet broadcast", wan, f, dropped(Drop::l2_not_for_us)});
-        f = good;
-        std::memcpy(eth_of(f)->dst, kServerMac.data(), 6);
-        r.push_back({"IPv4 to another MAC", wan, f, dropped(Drop::l2_not_for_us)});
-        r.push_back({"802.1Q tagged", wan, vlan_tagged(good, kEtherTypeVlan), dropped(Drop::vlan_tagged)});
-        r.push_back({"802.1ad tagged", lan, vlan_tagged(from_lan(kIpProtoUdp, udp_header(1, 2)), kEtherTypeQinQ),
-                     dropped(Drop::vlan_tagged)});
-        r.push_back({"802.1Q tagged ARP", dmz,
-                     vlan_tagged(arp_request(kServerMac, kWanIp, kGateway), kEtherTypeVlan), dropped(Drop::vlan_tagged)});
-        r.push_back({"802.1Q tag cut short", wan, cut(vlan_tagged(good, kEtherTypeVlan), 16),
-                     dropped(Drop::vlan_tagged)});
-        r.push_back({"IPv6", wan, with_eth_type(good, 0x86dd), dropped(Drop::ethertype_unsupported)});
-        r.push_back({"EtherType 0 (802.3 length)", wan, with_eth_type(good, 0x002e),
-                     dropped(Drop::ethertype_unsupported)});
-    }
+void add_address_rows(std::vector<Row>& r) {
+    const Zone wan = Zone::wan, lan = Zone::lan, dmz = Zone::dmz;
 
     // ---- IPv4 broadcast and multicast sources (and destinations)
     {
@@ -569,113 +342,17 @@ std::vector<Row> rows() {
         r.push_back({"to the wan network's broadcast, from wan", wan, udp_from(wan, kInternetHost, kWanBroadcast),
                      dropped(Drop::wan_not_for_us)});
     }
-    return r;
 }
 
-// ---------------------------------------------------------------- the fixture
+namespace {
 
-class Malformed : public RingRouterTest {
-protected:
-    void SetUp() override {
-        RingRouterParams p;
-        p.prefix = "malf";
-        p.pool_size = kPoolSize;
-        p.ring_size = 1024;
-        p.mac_base = 0x20;  // port_mac()
-        p.neighbours.push_back({Zone::lan, kClient1, kClient1Mac});
-        p.neighbours.push_back({Zone::lan, kClient2, kClient2Mac});
-        p.icmp_errors = p.icmp_echo = p.arp_replies = {1000, 1000};
-        p.now_s = 1;
-        p.drain_after_burst = true;  // one frame in on `z`, through the router as the worker loop runs it
-        ASSERT_NO_FATAL_FAILURE(start_router(p));
-        std::string why;
-        ASSERT_TRUE(load_config_text(kConfig, 4242, &why)) << why;
-    }
-
-    void TearDown() override {
-        discard_output();
-        frags_.reset();  // frees what still waits
-        RingRouterTest::TearDown();
-    }
-
-    // Fragments still waiting are given up (the worker does it when they expire).
-    void give_up_fragments() {
-        w_.now_s += FragTable::kLifetimeSeconds;
-        expire_sessions(w_, *tables_, 1u << 20);
-        drain_refeed(w_);
-        w_.tx.flush_all(counters_);
-    }
-
-    void discard_output() {
-        for (Zone z : kAllZones) free_ring_mbufs(tx_[idx(z)]);
-        free_ring_mbufs(pending_);
-        ArpLearnMsg msg;
-        while (rte_ring_dequeue_elem(learn_, &msg, sizeof msg) == 0) {
-        }
-    }
-
-    // A clean slate: every session and fragment verdict of earlier rows expires.
-    void next_row() {
-        w_.now_s += 100000;
-        expire_sessions(w_, *tables_, 1u << 20);
-        drain_refeed(w_);
-        w_.tx.flush_all(counters_);
-        discard_output();
-    }
-
-    void run_row(const Row& row) {
-        next_row();
-        for (const Sent& s : row.before) ASSERT_NO_FATAL_FAILURE(receive(s.in, s.frame));
-        discard_output();
-        CounterTotals before;
-        before.add(counters_);
-        ASSERT_NO_FATAL_FAILURE(receive(row.in, row.frame));
-        give_up_fragments();
-        CounterTotals after;
-        after.add(counters_);
-
-        std::array<std::vector<Bytes>, kNumZones> out;
-        for (Zone z : kAllZones) out[idx(z)] = sent(z);
-        EXPECT_EQ(rte_ring_count(pending_), 0u) << "waits for ARP";
-        uint64_t drops = 0;
-        for (int d = 0; d < kNumDrops; ++d) drops += after.drops[d] - before.drops[d];
-        std::string counted;
-        for (int d = 0; d < kNumDrops; ++d)
-            if (after.drops[d] != before.drops[d]) counted += std::string(" ") + kDropNames[d];
-        EXPECT_EQ(after.rx[idx(row.in)], before.rx[idx(row.in)] + 1);
-
-        const Expect& e = row.expect;
-        if (e.drop != Drop::count) {
-            const int d = static_cast<int>(e.drop);
-            EXPECT_EQ(after.drops[d] - before.drops[d], 1u) << "expected " << kDropNames[d] << "; counted:" << counted;
-            EXPECT_EQ(drops, 1u) << "counted:" << counted;
-            EXPECT_EQ(after.dropped[idx(row.in)] - before.dropped[idx(row.in)], 1u) << "not counted on its port";
-            for (Zone z : kAllZones) EXPECT_TRUE(out[idx(z)].empty()) << "a frame left on " << kZoneNames[idx(z)];
-        } else if (!e.out) {
-            EXPECT_EQ(drops, 0u) << "counted:" << counted;
-            for (Zone z : kAllZones) EXPECT_TRUE(out[idx(z)].empty()) << "a frame left on " << kZoneNames[idx(z)];
-        } else {
-            EXPECT_EQ(drops, 0u) << "counted:" << counted;
-            for (Zone z : kAllZones) {
-                const size_t want = z == *e.out ? e.frames : 0;
-                EXPECT_EQ(out[idx(z)].size(), want) << "frames out " << kZoneNames[idx(z)];
-            }
-            const auto& o = out[idx(*e.out)];
-            if (e.len && !o.empty()) {
-                EXPECT_EQ(o[0].size(), e.len) << "length of the frame out " << kZoneNames[idx(*e.out)];
-            }
-            if (e.check && !o.empty()) e.check(row.frame, o[0]);
-            for (const Bytes& f : o) {
-                ASSERT_GE(f.size(), sizeof(EthHdr));
-                EXPECT_EQ(mac_text(eth_of(f)->src), mac_text(port_mac(*e.out))) << "Ethernet source";
-                if (eth_of(f)->type.host() == kEtherTypeIpv4) {
-                    EXPECT_TRUE(ip_checksum_valid(f)) << "IPv4 header checksum";
-                    EXPECT_EQ(ip_of(f)->total_length.host() + sizeof(EthHdr), f.size()) << "total length";
-                }
-            }
-        }
-    }
-};
+std::vector<Row> rows() {
+    std::vector<Row> r;
+    add_ipv4_rows(r);
+    add_link_rows(r);
+    add_address_rows(r);
+    return r;
+}
 
 TEST_F(Malformed, EveryRowOfTheTable) {
     const std::vector<Row> table = rows();
@@ -687,160 +364,5 @@ TEST_F(Malformed, EveryRowOfTheTable) {
     discard_output();
 }
 
-// ---------------------------------------------------------------- ARP spoofing and rate limits
-
-// What the arp stage offers the control thread to learn, one frame at a time.
-std::vector<ArpLearnMsg> learnt(rte_ring* ring) {
-    std::vector<ArpLearnMsg> out;
-    ArpLearnMsg msg;
-    while (rte_ring_dequeue_elem(ring, &msg, sizeof msg) == 0) out.push_back(msg);
-    return out;
-}
-
-TEST_F(Malformed, ArpSpoofingTeachesNothing) {
-    const Mac evil = {0x02, 0xee, 0xee, 0xee, 0xee, 0x01};
-    const Zone wan = Zone::wan, lan = Zone::lan, dmz = Zone::dmz;
-    struct Spoof {
-        std::string what;
-        Zone in;
-        Bytes frame;
-    };
-    auto reply = [&](Zone z, uint32_t spa, uint32_t tpa) {
-        return arp_frame(port_mac(z), kArpOpReply, evil, spa, port_mac(z), tpa);
-    };
-    auto gratuitous = [&](uint32_t spa) { return arp_frame(kBroadcastMac, kArpOpRequest, evil, spa, kZeroMac, spa); };
-    auto request = [&](uint32_t spa, uint32_t tpa) {
-        return arp_frame(kBroadcastMac, kArpOpRequest, evil, spa, kZeroMac, tpa);
-    };
-    const std::vector<Spoof> spoofs = {
-        {"reply claiming lan-ip, on lan", lan, reply(lan, kLanIp, kLanIp)},
-        {"gratuitous ARP for lan-ip, on lan", lan, gratuitous(kLanIp)},
-        {"reply claiming the gateway, on lan", lan, reply(lan, kGateway, kLanIp)},
-        {"gratuitous ARP for the gateway, on lan", lan, gratuitous(kGateway)},
-        {"reply claiming wan-ip, on lan", lan, reply(lan, kWanIp, kLanIp)},
-        {"request from wan-ip for lan-ip, on lan", lan, request(kWanIp, kLanIp)},
-        {"reply from outside the LAN subnet, on lan", lan, reply(lan, ipv4(10, 99, 0, 1), kLanIp)},
-        {"reply claiming wan-ip, on wan", wan, reply(wan, kWanIp, kWanIp)},
-        {"gratuitous ARP for wan-ip, on wan", wan, gratuitous(kWanIp)},
-        {"reply claiming lan-ip, on wan", wan, reply(wan, kLanIp, kWanIp)},
-        {"request for wan-ip from a LAN address, on wan", wan, request(kClient1, kWanIp)},
-        {"reply from the internet, on wan", wan, reply(wan, kInternetHost, kWanIp)},
-        {"reply from the wan broadcast address, on wan", wan, reply(wan, kWanBroadcast, kWanIp)},
-        {"reply claiming the gateway, on dmz", dmz, reply(dmz, kGateway, kGateway)},
-        {"gratuitous ARP for the gateway, on dmz", dmz, gratuitous(kGateway)},
-        {"reply claiming lan-ip, on dmz", dmz, reply(dmz, kLanIp, kGateway)},
-        {"request from a wan host for the gateway, on dmz", dmz, request(kWanHostAddr, kGateway)},
-    };
-    for (const Spoof& sp : spoofs) {
-        SCOPED_TRACE(sp.what);
-        next_row();
-        const uint64_t ignored = counters_.drops[static_cast<int>(Drop::arp_ignored)].get();
-        ASSERT_NO_FATAL_FAILURE(receive(sp.in, sp.frame));
-        EXPECT_TRUE(learnt(learn_).empty()) << "offered to the neighbour table";
-        EXPECT_EQ(counters_.drops[static_cast<int>(Drop::arp_ignored)].get(), ignored + 1);
-        for (Zone z : kAllZones) EXPECT_TRUE(sent(z).empty()) << "a frame left on " << kZoneNames[idx(z)];
-    }
-
-    // The same path learns a real neighbour (the test can fail): the gateway
-    // answering the router, with a new MAC, and a new LAN client.
-    next_row();
-    ASSERT_NO_FATAL_FAILURE(receive(wan, arp_frame(port_mac(wan), kArpOpReply, evil, kGateway, port_mac(wan), kWanIp)));
-    std::vector<ArpLearnMsg> got = learnt(learn_);
-    ASSERT_EQ(got.size(), 1u);
-    EXPECT_EQ(dotted(got[0].ip), dotted(kGateway));
-    EXPECT_EQ(got[0].zone, idx(wan));
-    EXPECT_EQ(got[0].create, 1);
-    EXPECT_EQ(mac_text(got[0].mac), mac_text(evil));
-    ASSERT_NO_FATAL_FAILURE(receive(lan, arp_frame(kBroadcastMac, kArpOpRequest, evil, ipv4(192, 168, 1, 50),
-                                                   kZeroMac, kLanIp)));
-    got = learnt(learn_);
-    ASSERT_EQ(got.size(), 1u);
-    EXPECT_EQ(dotted(got[0].ip), "192.168.1.50");
-    EXPECT_EQ(got[0].zone, idx(lan));
-    discard_output();
-}
-
-// The single writer of the neighbour table checks every learn message again:
-// a forged one (as if a worker had been fooled) changes nothing.
-TEST_F(Malformed, NeighbourManagerRefusesForgedLearns) {
-    NeighbourManager::Deps d{neigh_.get(), pool_, learn_, pending_, {inject_}, ports_, &counters_, rte_get_tsc_hz()};
-    NeighbourManager mgr(d);
-    mgr.set_addresses(tables_->addr);
-    const Mac evil = {0x02, 0xee, 0xee, 0xee, 0xee, 0x02};
-    struct Forged {
-        Zone z;
-        uint32_t ip;
-        Mac mac;
-    };
-    const std::vector<Forged> forged = {
-        {Zone::lan, kLanIp, evil},         {Zone::lan, kGateway, evil},    {Zone::lan, kWanIp, evil},
-        {Zone::wan, kWanIp, evil},         {Zone::wan, kLanIp, evil},      {Zone::dmz, kGateway, evil},
-        {Zone::dmz, kLanIp, evil},         {Zone::dmz, kWanHostAddr, evil}, {Zone::wan, kGateway, kZeroMac},
-        {Zone::wan, kGateway, kBroadcastMac}, {Zone::lan, kClient1, kMulticastMac}, {Zone::wan, 0, evil},
-        {Zone::lan, ipv4(224, 0, 0, 1), evil},
-    };
-    for (const Forged& f : forged) {
-        ArpLearnMsg msg{f.ip, static_cast<uint8_t>(idx(f.z)), 1, {}, {}};
-        std::memcpy(msg.mac, f.mac.data(), 6);
-        ASSERT_EQ(rte_ring_enqueue_elem(learn_, &msg, sizeof msg), 0);
-    }
-    ArpLearnMsg bad_zone{kClient2, 7, 1, {}, {}};
-    std::memcpy(bad_zone.mac, evil.data(), 6);
-    ASSERT_EQ(rte_ring_enqueue_elem(learn_, &bad_zone, sizeof bad_zone), 0);
-    // And one real neighbour, so that the test can fail.
-    ArpLearnMsg good{ipv4(192, 168, 1, 51), static_cast<uint8_t>(idx(Zone::lan)), 1, {}, {}};
-    std::memcpy(good.mac, evil.data(), 6);
-    ASSERT_EQ(rte_ring_enqueue_elem(learn_, &good, sizeof good), 0);
-
-    mgr.poll(rte_rdtsc());
-
-    uint64_t mac = 0;
-    for (const Forged& f : forged) {
-        SCOPED_TRACE(std::string(kZoneNames[idx(f.z)]) + " " + dotted(f.ip) + " " + mac_text(f.mac));
-        if (neigh_->lookup(f.z, f.ip, &mac)) {
-            // Only the entries the fixture made exist, unchanged.
-            const bool preset = (f.z == Zone::wan && f.ip == kGateway) || (f.z == Zone::lan && f.ip == kClient1);
-            EXPECT_TRUE(preset) << "learnt";
-            EXPECT_NE(mac, mac_to_word(f.mac.data())) << "overwritten";
-        }
-    }
-    EXPECT_TRUE(neigh_->lookup(Zone::wan, kGateway, &mac));
-    EXPECT_EQ(mac, mac_to_word(kGatewayMac.data()));
-    EXPECT_TRUE(neigh_->lookup(Zone::lan, kClient1, &mac));
-    EXPECT_EQ(mac, mac_to_word(kClient1Mac.data()));
-    for (Zone z : kAllZones) EXPECT_FALSE(neigh_->lookup(z, kClient2, &mac) && mac == mac_to_word(evil.data()));
-    ASSERT_TRUE(neigh_->lookup(Zone::lan, ipv4(192, 168, 1, 51), &mac)) << "a real neighbour was not learnt";
-    EXPECT_EQ(mac, mac_to_word(evil.data()));
-    EXPECT_EQ(rte_ring_count(inject_), 0u) << "frames sent";
-}
-
-// Every ARP reply the router generates takes a token; when the bucket is
-// empty the request is dropped and counted (ratelimited), so an ARP flood
-// never becomes a reply flood.
-TEST_F(Malformed, ArpRepliesAreRateLimited) {
-    // Three tokens, and the next one an hour away: no refill during the test.
-    w_.arp_replies = TokenBucket(1, 3, rte_get_tsc_hz() * 3600);
-    const std::vector<std::pair<Zone, Bytes>> asks = {
-        {Zone::wan, arp_request(kGatewayMac, kGateway, kWanIp)},
-        {Zone::lan, arp_request(kClient1Mac, kClient1, kLanIp)},
-        {Zone::dmz, arp_request(kServerMac, kWanIp, kGateway)},
-        {Zone::wan, arp_request(kGatewayMac, 0, kWanIp)},
-        {Zone::lan, arp_request(kClient1Mac, 0, kLanIp)},
-        {Zone::dmz, arp_request(kServerMac, kWanIp, kInternetHost)},
-    };
-    next_row();
-    const uint64_t replies = counters_.arp_replies_sent.get();
-    const uint64_t limited = counters_.drops[static_cast<int>(Drop::ratelimited)].get();
-    size_t out = 0;
-    for (const auto& [z, f] : asks) {
-        ASSERT_NO_FATAL_FAILURE(receive(z, f));
-        for (Zone o : kAllZones) out += sent(o).size();
-    }
-    EXPECT_EQ(out, 3u);
-    EXPECT_EQ(counters_.arp_replies_sent.get() - replies, 3u);
-    EXPECT_EQ(counters_.drops[static_cast<int>(Drop::ratelimited)].get() - limited, 3u);
-    discard_output();
-}
-
 }  // namespace
-}  // namespace ipshare
+}  // namespace ipshare::test::malformed
