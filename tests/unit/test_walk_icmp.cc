@@ -94,21 +94,8 @@ TEST_F(Walk, DfLargerThanTheOutgoingMtuGetsFragmentationNeeded) {
         EXPECT_TRUE(sent(Zone::wan).empty()) << "a DF datagram over the MTU left on wan";
         const auto back = sent(in);
         ASSERT_EQ(back.size(), 1u) << kZoneNames[idx(in)];
-        const Bytes& e = back[0];
-        EXPECT_EQ(mac_text(eth_of(e)->dst), mac_text(mac));
-        EXPECT_EQ(dotted(ip_of(e)->src.host()), dotted(from));
-        EXPECT_EQ(dotted(ip_of(e)->dst.host()), dotted(src));
-        EXPECT_TRUE(ip_checksum_valid(e));
-        EXPECT_EQ(icmp_of(e)->type, kIcmpDestUnreach);
-        EXPECT_EQ(icmp_of(e)->code, kIcmpCodeFragNeeded);
-        EXPECT_EQ(icmp_of(e)->id.host(), 0) << "unused";
-        EXPECT_EQ(icmp_of(e)->seq.host(), 1300) << "next-hop MTU";
-        EXPECT_TRUE(icmp_checksum_valid(e));
         // The quote: the datagram as sent, TTL not yet decremented, not translated.
-        const Bytes orig = datagram_of(big);
-        const size_t quoted = ip_of(e)->total_length.host() - 28;
-        EXPECT_EQ(quoted, std::min<size_t>(orig.size(), 576 - 28));
-        EXPECT_TRUE(std::equal(orig.begin(), orig.begin() + static_cast<std::ptrdiff_t>(quoted), e.begin() + 42));
+        expect_fragmentation_needed(back[0], big, mac, from, 1300);
         // One byte less fits and leaves on wan.
         receive(in, df_udp(in, mac, src, 1300));
         const auto wan = sent(Zone::wan);
