@@ -129,7 +129,7 @@ bool Daemon::start(std::string* err) {
         np.port_lo = cfg_.napt_ports.lo;
         np.port_hi = cfg_.napt_ports.hi;
         np.capacity = cfg_.napt_sessions / nworkers_;
-        np.per_client = std::min<uint32_t>(cfg_.napt_ports_per_client, cfg_.napt_ports.size());
+        np.per_client = client_cap_per_worker(cfg_.napt_ports_per_client, cfg_.napt_ports.size(), nworkers_);
         np.rest_seconds = cfg_.timeouts.port_rest;
         np.stride = nworkers_;
         np.offset = i;

@@ -18,6 +18,21 @@
 
 namespace ipshare {
 
+// One worker's share of `napt ports-per-client` (`cap`): a client's
+// endpoints are spread over the workers (each owns the endpoints that hash
+// to it, and its own slice of the range), so each worker admits cap /
+// workers mappings of one client, at least 1, and no more than its slice
+// holds. A client never holds more than the cap in all (when cap >= workers);
+// it may be refused a little before the cap when its endpoints hash
+// unevenly. As `napt sessions`, the limit is the whole router's.
+inline uint32_t client_cap_per_worker(uint32_t cap, uint32_t range_size, unsigned workers) {
+    if (workers == 0) workers = 1;
+    const uint32_t slice = (range_size + workers - 1) / workers;
+    uint32_t share = cap / workers;
+    if (share == 0) share = 1;
+    return share < slice ? share : slice;
+}
+
 class PortAllocator {
 public:
     static constexpr uint32_t kFree = 0xffffffff;

@@ -7,19 +7,28 @@ both workers share one CPU: correctness, not speed, is measured here.)"""
 
 import pytest
 
+from scapy.layers.inet import IP, UDP
+from scapy.layers.l2 import Ether
+from scapy.packet import Raw
+
 import topology as T
 from test_foundation import ping
+from test_hostile import burst_finish, burst_start, mac, router_mac, session_count
 from test_napt import (TCP_ECHO_PORT, agent, assert_one_outside_port_per_inside_endpoint,  # noqa: F401 (inet)
                        in_range, inet, tcp_many_from_both_clients, udp_roundtrip, wait_records)
 
 pytestmark = pytest.mark.ipshare_only
 
-FORWARD = "forward tcp 8080 to 192.168.1.12 port 80"
+CLIENT_CAP = 256  # napt ports-per-client: 128 a worker, well above what the other tests open per client
+CONFIG = f"""
+forward tcp 8080 to 192.168.1.12 port 80
+napt ports-per-client {CLIENT_CAP}
+"""
 
 
 @pytest.fixture(scope="module")
 def two_workers(router, inet):  # noqa: F811
-    with router.configured(FORWARD, workers=2):
+    with router.configured(CONFIG, workers=2):
         yield router
 
 
@@ -75,3 +84,22 @@ def test_forward_and_hairpin(two_workers):
     assert peers.count(T.INET_IP) == 2, f"client2 saw {peers}"
     hairpinned = [s["peer"] for s in seen if s["peer"][0] == T.WAN_IP]
     assert len(hairpinned) == 2 and all(in_range(p) for _, p in hairpinned), f"client2 saw {peers}"
+
+
+def test_client_cap_holds_across_workers(two_workers):
+    """`napt ports-per-client` limits a client on the whole router, not on
+    each worker: client1's endpoints spread over both workers, and together
+    they admit exactly the cap (each its half), however many flows it opens."""
+    n = 400  # about 200 a worker: both reach their share
+    two_workers.ctl("flush", "sessions", "client", T.CLIENT1_IP)  # what the tests before left
+    frames = [Ether(dst=router_mac("lan"), src=mac(T.CLIENT1, T.HOST_IF)) / IP(src=T.CLIENT1_IP, dst=T.INET_IP)
+              / UDP(sport=20000 + i, dport=7001) / Raw(b"capflood") for i in range(n)]
+    base = two_workers.counters()
+    res = burst_finish(burst_start(T.CLIENT1, T.HOST_IF, frames, linger=2.0, name="cap flood"))
+    held = session_count(two_workers, "client", T.CLIENT1_IP)
+    per_worker = worker_sessions(two_workers)
+    refused = two_workers.counters().drop("napt_client_cap") - base.drop("napt_client_cap")
+    two_workers.ctl("flush", "sessions", "client", T.CLIENT1_IP)
+    assert res["sent"] == n, res
+    assert held == CLIENT_CAP, f"client1 holds {held} sessions after {n} flows, cap {CLIENT_CAP} ({per_worker} a worker)"
+    assert refused == n - CLIENT_CAP, f"napt_client_cap rose by {refused}"

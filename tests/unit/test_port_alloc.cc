@@ -278,5 +278,25 @@ TEST(PortAlloc, SameSeedSameSequence) {
     EXPECT_NE(va, vc);
 }
 
+// `napt ports-per-client` is the router's limit for one client: with
+// several workers each admits its share, so the client never holds more in
+// all; never 0, never more than a worker's slice of the range.
+TEST(PortAlloc, ClientCapIsSharedByTheWorkers) {
+    EXPECT_EQ(client_cap_per_worker(4096, 4536, 1), 4096u);
+    EXPECT_EQ(client_cap_per_worker(200, 4536, 2), 100u);
+    EXPECT_EQ(client_cap_per_worker(64, 4536, 3), 21u) << "3 x 21 <= 64";
+    for (unsigned w = 1; w <= 8; ++w)
+        for (uint32_t cap : {1u, 7u, 64u, 1000u, 4096u}) {
+            const uint32_t share = client_cap_per_worker(cap, 4536, w);
+            EXPECT_GE(share, 1u);
+            if (cap >= w) {
+                EXPECT_LE(share * w, cap) << cap << " over " << w << " workers";
+            }
+        }
+    EXPECT_EQ(client_cap_per_worker(4536, 4536, 4), 1134u) << "a quarter of the range each";
+    EXPECT_EQ(client_cap_per_worker(100, 10, 2), 5u) << "no more than the worker's slice";
+    EXPECT_EQ(client_cap_per_worker(1, 4536, 4), 1u);
+}
+
 }  // namespace
 }  // namespace ipshare
