@@ -226,7 +226,7 @@ uint32_t Nat::insert(const Session& proto_session, NatFail* why, unsigned absent
         counters_->nat_created.add();
         counters_->nat_active[proto_slot(s.proto)].add();
     }
-    list_push(id, s.created);
+    list_push(id, s.last_seen);
     return id;
 }
 
@@ -236,7 +236,7 @@ static Session new_session(const Flow& f, SessionKind kind, uint32_t now) {
     s.proto = f.proto;
     s.tcp = TcpState::closed;
     s.kind = kind;
-    s.created = s.last_seen = now;
+    s.last_seen = now;
     s.mapping = kNone;
     return s;
 }
@@ -341,9 +341,9 @@ bool Nat::port_mapped(uint8_t proto, uint16_t port) const {
     return a && a->owner(port) != PortAllocator::kFree;
 }
 
-void Nat::update_tcp(uint32_t id, Dir d, uint8_t flags, uint32_t now) {
+void Nat::update_tcp(uint32_t id, Dir d, const TcpSegment& seg, uint32_t now) {
     Session& s = sessions_[id];
-    const TcpState next = tcp_next(s.tcp, d, flags);
+    const TcpState next = tcp_track(s.tcp, d, seg, &s.tcp_expect_ack);
     if (next == s.tcp) return;
     s.tcp = next;
     const TimeoutClass c = class_of(s.proto, next);

@@ -111,7 +111,7 @@ struct alignas(64) Session {
     uint32_t queued_at;  // when put on its expiry list (lists are sorted by it)
     uint32_t prev, next; // expiry list
     uint32_t mapping;    // kNone for portless, forward and track sessions
-    uint32_t created;
+    uint32_t tcp_expect_ack;  // syn-in/syn-recv: the ACK that completes an inbound handshake (tcp_track)
     uint32_t packets_out, packets_in;
 };
 static_assert(sizeof(Session) == 64);
@@ -166,7 +166,7 @@ public:
     bool port_mapped(uint8_t proto, uint16_t port) const;
 
     // TCP state (tcp_state.h); a change of timeout class moves the session.
-    void update_tcp(uint32_t id, Dir d, uint8_t flags, uint32_t now);
+    void update_tcp(uint32_t id, Dir d, const TcpSegment& seg, uint32_t now);
     // Outbound packets refresh (RFC 4787 REQ-6); at most one list move per
     // requeue_interval of the session's class timeout.
     void touch(uint32_t id, uint32_t now, const ClassTimeouts& timeouts) {

@@ -151,7 +151,9 @@ uint32_t live(uint32_t id, const Tables& t, WorkerCtx& w) {
 }
 
 void tcp_state(Pending& p, uint32_t id, Dir d, const Ipv4Hdr* ip, WorkerCtx& w) {
-    if (p.flow.proto == kIpProtoTcp && p.kind == FlowKind::ports) w.nat->update_tcp(id, d, l4_byte(ip, 13), w.now_s);
+    if (p.flow.proto != kIpProtoTcp || p.kind != FlowKind::ports) return;
+    const auto* tcp = reinterpret_cast<const TcpHdr*>(reinterpret_cast<const uint8_t*>(ip) + ip->header_len());
+    w.nat->update_tcp(id, d, TcpSegment{tcp->flags, tcp->seq.host(), tcp->ack.host()}, w.now_s);
 }
 
 // SNAT: a LAN-side packet of session `id` leaves with its outside address.

@@ -33,4 +33,14 @@ TcpState tcp_next(TcpState s, Dir d, uint8_t flags) {
     return s;
 }
 
+TcpState tcp_track(TcpState s, Dir d, const TcpSegment& seg, uint32_t* expect_ack) {
+    if (!tcp_is_half_open_inbound(s)) return tcp_next(s, d, seg.flags);
+    if (seg.flags & kTcpRst) return s;  // the attempt failed: it ages out as half-open
+    const bool syn = seg.flags & kTcpSyn;
+    if (d == Dir::out && syn) *expect_ack = seg.seq + 1;  // the inside host's SYN-ACK (or SYN), first or again
+    if (s == TcpState::syn_recv && d == Dir::in && !syn && !((seg.flags & kTcpAck) && seg.ack == *expect_ack))
+        return s;  // does not acknowledge the inside host's SYN: a blind guess
+    return tcp_next(s, d, seg.flags);
+}
+
 }  // namespace ipshare

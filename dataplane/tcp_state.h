@@ -9,10 +9,18 @@
 //
 //            SYN out                      SYN in             SYN(-ACK) out
 //   closed ---------> syn_out    closed ---------> syn_in -------------> syn_recv
-//   syn_out --(any packet in)--> established <--(ACK in)-- syn_recv
+//   syn_out --(any packet in)--> established <--(ACK in of the inside SYN)-- syn_recv
 //   established --FIN out--> fin_out --FIN in--> fin_both (time-wait)
 //   established --FIN in---> fin_in  --FIN out-> fin_both
-//   any --RST--> rst;   fin_both / rst --SYN--> syn_out / syn_in (reopen)
+//   any --RST--> rst (but syn_in, syn_recv: tcp_track);   fin_both / rst --SYN--> syn_out / syn_in (reopen)
+//
+// tcp_track() adds the one sequence check a NAT needs for flows opened from
+// outside (as Linux conntrack in SYN_RECV): the outside host's ACK completes
+// the handshake only when it acknowledges the inside host's SYN (ack = its
+// ISN + 1), so a blind attacker who sent the SYN from a spoofed address
+// cannot establish the session; and an RST ends a half-open inbound
+// attempt where it stands (it ages out with the 6 s of its class) instead
+// of holding it 4 minutes as `rst`. Everything else is tcp_next().
 //
 // Timeouts: `established` and the half-closed states (`fin_out`, `fin_in`:
 // data may still flow the other way) use tcp-established (RFC 5382 REQ-5: at
@@ -33,6 +41,17 @@ inline constexpr const char* kTcpStateNames[] = {"closed", "syn-out",   "syn-in"
 enum class Dir : uint8_t { out, in };  // out: LAN client -> internet; in: internet -> client
 
 TcpState tcp_next(TcpState s, Dir d, uint8_t tcp_flags);
+
+// The fields of a TCP segment the state machine reads (host order).
+struct TcpSegment {
+    uint8_t flags;
+    uint32_t seq, ack;
+};
+
+// tcp_next() with the handshake check described above. `expect_ack` is the
+// session's record of the ACK that completes an inbound handshake: written
+// when the inside host's SYN(-ACK) moves it to syn_recv, read after.
+TcpState tcp_track(TcpState s, Dir d, const TcpSegment& seg, uint32_t* expect_ack);
 
 // Whether a flow opened from outside has not completed its handshake.
 inline bool tcp_is_half_open_inbound(TcpState s) { return s == TcpState::syn_in || s == TcpState::syn_recv; }

@@ -272,6 +272,65 @@ def test_syn_flood_to_an_answering_forward_does_not_fill_the_table(router):
         router.ctl("flush", "sessions")
 
 
+HALF_OPEN = {"syn-in", "syn-recv"}
+
+
+def flow_states(router):
+    """{(remote address, remote port): state} of the flood's sessions."""
+    return {(s["remote_ip"], s["remote_port"]): s["state"] for s in flood_sessions(router)}
+
+
+def test_blind_acks_do_not_establish_spoofed_sessions(router):
+    """SYNs from spoofed sources to an answering forward, then an ACK for each
+    that guesses the target's sequence number (a blind attacker never sees
+    the SYN-ACK): the sessions stay half-open and age out in seconds. Only
+    the flows whose ACK acknowledges the target's SYN (taken here from the
+    wire, as a real peer would) are established (tcp_track, nat.md)."""
+    n, real = 40, 4
+    router.ctl("flush", "sessions")
+    syns = syn_flood_frames(ANSWERING_FWD, n, seed=3)
+    gw, wan0 = mac(T.WANGW, T.GW_WAN), router_mac("wan")
+    rnd = random.Random(4)
+
+    def ack(syn, ack_no):
+        return (Ether(dst=wan0, src=gw) / IP(src=syn[IP].src, dst=T.WAN_IP, ttl=60)
+                / TCP(sport=syn[TCP].sport, dport=ANSWERING_FWD, flags="A", seq=syn[TCP].seq + 1, ack=ack_no,
+                      window=1024))
+    try:
+        with background(T.CLIENT2, ["tcp-echo", "--port", ANSWERING_PORT, "--timeout", 60], "web"), \
+                sniffing((T.WANGW, T.GW_WAN)) as (wan,):
+            burst(T.WANGW, T.GW_WAN, syns, linger=1.0)
+            synacks = {(f[IP].dst, f[TCP].dport): f[TCP].seq
+                       for f in wan.wait_for(lambda f: TCP in f and f[TCP].flags == "SA" and f[IP].src == T.WAN_IP
+                                             and f[TCP].sport == ANSWERING_FWD, timeout=3, count=n, direction="in")}
+            answered = [syn for syn in syns if (syn[IP].src, syn[TCP].sport) in synacks]
+            proper_flows = {(syn[IP].src, syn[TCP].sport) for syn in answered[:real]}
+            blind = [ack(syn, rnd.randrange(1 << 32)) for syn in answered[real:]]
+            proper = [ack(syn, (synacks[(syn[IP].src, syn[TCP].sport)] + 1) % (1 << 32)) for syn in answered[:real]]
+            burst(T.WANGW, T.GW_WAN, blind + proper, linger=1.0)
+            state_of = flow_states(router)
+            t0 = time.monotonic()
+            settled = wait_until(lambda: set(flow_states(router)) <= proper_flows, 15, interval=0.5)
+            left = flow_states(router)
+            after = time.monotonic() - t0
+        proper_flows_seen = {k: v for k, v in state_of.items() if k in proper_flows}
+        blind_seen = {k: v for k, v in state_of.items() if k not in proper_flows}
+        print(f"blind ACKs: {len(answered)} of {n} SYNs answered, {len(blind)} blind ACKs; after the ACKs, "
+              f"the other flows {sorted(set(blind_seen.values()))}, proper flows {sorted(proper_flows_seen.values())}; "
+              f"left after {after:.1f} s: {sorted(left.values())}")
+        assert len(answered) >= real + 8, f"the target answered {len(answered)} of {n} spoofed SYNs"
+        assert len(state_of) == n, f"{len(state_of)} sessions for {n} SYNs"
+        assert set(blind_seen.values()) <= HALF_OPEN, (
+            f"sessions of flows without a proper ACK (blind, or never answered): {blind_seen}")
+        # a proper ACK completes the handshake (the target may then close or reset it: any state past it)
+        assert len(proper_flows_seen) == real and not set(proper_flows_seen.values()) & HALF_OPEN, (
+            f"sessions of flows with the right ACK: {proper_flows_seen}")
+        assert settled, f"the blind ACKs' sessions were still there 15 s later: {left}"
+        assert set(left) == proper_flows, left
+    finally:
+        router.ctl("flush", "sessions")
+
+
 # ------------------------------------------------------------------ a LAN client opening sessions fast
 
 

@@ -605,5 +605,49 @@ TEST_F(Hairpin, DfDatagramTooBigForTheLanPortGetsFragmentationNeeded) {
     EXPECT_EQ(counters_.icmp_sent.get(), 2u);
 }
 
+// ---------------------------------------------------------------- the inbound handshake (tcp_track)
+
+// A TCP segment with these sequence and acknowledgement numbers.
+Bytes with_seq(Bytes f, uint32_t seq, uint32_t ack) {
+    auto* tcp = reinterpret_cast<TcpHdr*>(l4_of(f));
+    tcp->seq = be32::from_host(seq);
+    tcp->ack = be32::from_host(ack);
+    fill_l4_checksum(f);
+    return f;
+}
+
+// A spoofed SYN's sender never sees the target's SYN-ACK: its blind ACK
+// passes (the target refuses it) but leaves the forward's session half-open;
+// the ACK of the target's SYN establishes it. Blind RSTs change nothing.
+TEST_F(Hairpin, ForwardSessionIsEstablishedOnlyByTheAckOfTheTargetsSyn) {
+    const auto from_inet = [&](uint8_t flags, uint32_t seq, uint32_t ack) {
+        return with_seq(tcp_segment(mac_of(Zone::wan), kGatewayMac, kInternetHost, 51000, kWanIp, 8080, flags, 0x4001),
+                        seq, ack);
+    };
+    const auto state = [&] {
+        const uint32_t id = nat_->lookup(outside_key(kIpProtoTcp, kInternetHost, 51000, 8080, kWanIp));
+        return id == kNone ? std::string("none") : std::string(kTcpStateNames[int(nat_->at(id).tcp)]);
+    };
+    receive(Zone::wan, from_inet(kTcpSyn, 7000, 0));
+    ASSERT_FALSE(one_out_on_lan("the SYN").empty());
+    EXPECT_EQ(state(), "syn-in");
+    receive(Zone::lan, with_seq(tcp_segment(mac_of(Zone::lan), kClient2Mac, kClient2, 80, kInternetHost, 51000,
+                                            kTcpSyn | kTcpAck, 0x4002),
+                                9000, 7001));
+    ASSERT_EQ(sent(Zone::wan).size(), 1u) << "the SYN-ACK";
+    EXPECT_EQ(state(), "syn-recv");
+    for (uint32_t blind : {0u, 1u, 9000u, 9002u, 0x80002329u}) {
+        receive(Zone::wan, from_inet(kTcpAck, 7001, blind));
+        EXPECT_EQ(sent(Zone::lan).size(), 1u) << "the blind ACK still reaches the target, which refuses it";
+        EXPECT_EQ(state(), "syn-recv") << "ack " << blind;
+    }
+    receive(Zone::wan, from_inet(kTcpRst, 7001, 0));
+    EXPECT_EQ(sent(Zone::lan).size(), 1u);
+    EXPECT_EQ(state(), "syn-recv") << "an RST leaves a half-open attempt half-open (6 s)";
+    receive(Zone::wan, from_inet(kTcpAck, 7001, 9001));
+    EXPECT_EQ(sent(Zone::lan).size(), 1u);
+    EXPECT_EQ(state(), "established");
+}
+
 }  // namespace
 }  // namespace ipshare

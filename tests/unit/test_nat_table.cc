@@ -110,7 +110,6 @@ TEST_F(NatTable, CreateOutboundUdp) {
     EXPECT_GE(s.outside_port, kLo);
     EXPECT_LE(s.outside_port, kHi);
     EXPECT_EQ(s.in_use, 1);
-    EXPECT_EQ(s.created, 7u);
     EXPECT_EQ(s.last_seen, 7u);
     EXPECT_EQ(s.tclass, TimeoutClass::udp);
     EXPECT_NE(s.mapping, kNone);
@@ -394,7 +393,7 @@ TEST_F(NatTable, InboundEndpointIndependentFiltering) {
     EXPECT_EQ(s.remote_port, 7777);
     EXPECT_EQ(s.outside_port, port);
     EXPECT_EQ(s.mapping, nat->at(a).mapping);
-    EXPECT_EQ(s.created, 3u);
+    EXPECT_EQ(s.last_seen, 3u);
     EXPECT_EQ(s.delta_out.l4, nat->at(a).delta_out.l4);
     EXPECT_EQ(nat->lookup(outside_key(kIpProtoUdp, kRemote2, 7777, port, kWan)), b);
     EXPECT_EQ(nat->lookup(inside_key(kIpProtoUdp, kClient1, 5000, kRemote2, 7777)), b);
@@ -536,10 +535,10 @@ TEST_F(NatTable, ExpireByClass) {
 
 TEST_F(NatTable, TcpEstablishedUsesTheEstablishedTimeout) {
     const uint32_t id = must_create(*nat, tcp(kClient1, 40000), 0);
-    nat->update_tcp(id, Dir::out, kTcpSyn, 0);
+    nat->update_tcp(id, Dir::out, TcpSegment{kTcpSyn, 0, 0}, 0);
     EXPECT_EQ(nat->at(id).tcp, TcpState::syn_out);
     EXPECT_EQ(nat->at(id).tclass, TimeoutClass::tcp_transitory);
-    nat->update_tcp(id, Dir::in, kTcpSyn | kTcpAck, 1);
+    nat->update_tcp(id, Dir::in, TcpSegment{kTcpSyn | kTcpAck, 0, 0}, 1);
     EXPECT_EQ(nat->at(id).tcp, TcpState::established);
     EXPECT_EQ(nat->at(id).tclass, TimeoutClass::tcp_established);
     EXPECT_EQ(nat->expire(11, kTimeouts, kBudget), 0u);  // transitory would be gone
@@ -553,14 +552,14 @@ TEST_F(NatTable, TcpEstablishedUsesTheEstablishedTimeout) {
 // the other way); time-wait goes back to transitory.
 TEST_F(NatTable, TcpCloseTimeouts) {
     const uint32_t id = must_create(*nat, tcp(kClient1, 40000), 0);
-    nat->update_tcp(id, Dir::out, kTcpSyn, 0);
-    nat->update_tcp(id, Dir::in, kTcpSyn | kTcpAck, 0);
+    nat->update_tcp(id, Dir::out, TcpSegment{kTcpSyn, 0, 0}, 0);
+    nat->update_tcp(id, Dir::in, TcpSegment{kTcpSyn | kTcpAck, 0, 0}, 0);
     nat->touch(id, 50, kTimeouts);
-    nat->update_tcp(id, Dir::out, kTcpFin | kTcpAck, 50);
+    nat->update_tcp(id, Dir::out, TcpSegment{kTcpFin | kTcpAck, 0, 0}, 50);
     EXPECT_EQ(nat->at(id).tcp, TcpState::fin_out);
     EXPECT_EQ(nat->at(id).tclass, TimeoutClass::tcp_established);
     EXPECT_EQ(nat->expire(149, kTimeouts, kBudget), 0u);  // 50 + 100 not yet
-    nat->update_tcp(id, Dir::in, kTcpFin | kTcpAck, 140);
+    nat->update_tcp(id, Dir::in, TcpSegment{kTcpFin | kTcpAck, 0, 0}, 140);
     EXPECT_EQ(nat->at(id).tcp, TcpState::fin_both);
     EXPECT_EQ(nat->at(id).tclass, TimeoutClass::tcp_transitory);
     EXPECT_EQ(nat->at(id).last_seen, 140u);
@@ -570,9 +569,9 @@ TEST_F(NatTable, TcpCloseTimeouts) {
 
 TEST_F(NatTable, TcpHalfClosedByRemoteKeepsEstablishedTimeout) {
     const uint32_t id = must_create(*nat, tcp(kClient1, 40000), 0);
-    nat->update_tcp(id, Dir::out, kTcpSyn, 0);
-    nat->update_tcp(id, Dir::in, kTcpSyn | kTcpAck, 0);
-    nat->update_tcp(id, Dir::in, kTcpFin | kTcpAck, 5);
+    nat->update_tcp(id, Dir::out, TcpSegment{kTcpSyn, 0, 0}, 0);
+    nat->update_tcp(id, Dir::in, TcpSegment{kTcpSyn | kTcpAck, 0, 0}, 0);
+    nat->update_tcp(id, Dir::in, TcpSegment{kTcpFin | kTcpAck, 0, 0}, 5);
     EXPECT_EQ(nat->at(id).tcp, TcpState::fin_in);
     EXPECT_EQ(nat->at(id).tclass, TimeoutClass::tcp_established);
     EXPECT_EQ(nat->expire(99, kTimeouts, kBudget), 0u);
@@ -581,9 +580,9 @@ TEST_F(NatTable, TcpHalfClosedByRemoteKeepsEstablishedTimeout) {
 
 TEST_F(NatTable, TcpResetGoesTransitory) {
     const uint32_t id = must_create(*nat, tcp(kClient1, 40000), 0);
-    nat->update_tcp(id, Dir::out, kTcpSyn, 0);
-    nat->update_tcp(id, Dir::in, kTcpSyn | kTcpAck, 0);
-    nat->update_tcp(id, Dir::in, kTcpRst, 20);
+    nat->update_tcp(id, Dir::out, TcpSegment{kTcpSyn, 0, 0}, 0);
+    nat->update_tcp(id, Dir::in, TcpSegment{kTcpSyn | kTcpAck, 0, 0}, 0);
+    nat->update_tcp(id, Dir::in, TcpSegment{kTcpRst, 0, 0}, 20);
     EXPECT_EQ(nat->at(id).tcp, TcpState::rst);
     EXPECT_EQ(nat->at(id).tclass, TimeoutClass::tcp_transitory);
     EXPECT_EQ(nat->expire(29, kTimeouts, kBudget), 0u);
@@ -592,7 +591,7 @@ TEST_F(NatTable, TcpResetGoesTransitory) {
 
 TEST_F(NatTable, TcpNeverEstablishedExpiresTransitory) {
     const uint32_t id = must_create(*nat, tcp(kClient1, 40000), 0);
-    nat->update_tcp(id, Dir::out, kTcpSyn, 0);
+    nat->update_tcp(id, Dir::out, TcpSegment{kTcpSyn, 0, 0}, 0);
     EXPECT_EQ(nat->expire(9, kTimeouts, kBudget), 0u);
     EXPECT_EQ(nat->expire(10, kTimeouts, kBudget), 1u);
 }

@@ -197,6 +197,76 @@ TEST(TcpState, WhichStatesAgeAsEstablished) {
     }
 }
 
+// tcp_track: the handshake of a flow opened from outside completes only with
+// the outside host's ACK of the inside host's SYN (ack = ISN + 1), as Linux
+// conntrack checks in SYN_RECV. A spoofed SYN's sender never sees the
+// SYN-ACK, so its blind ACK leaves the session half-open.
+TEST(TcpTrack, InboundHandshakeCompletesOnlyWithTheAckOfTheInsideSyn) {
+    uint32_t expect = 0;
+    S s = tcp_track(S::closed, Dir::in, {kTcpSyn, 7000, 0}, &expect);
+    ASSERT_EQ(s, S::syn_in);
+    s = tcp_track(s, Dir::out, {uint8_t(kTcpSyn | kTcpAck), 0xfffffff0u, 7001}, &expect);
+    ASSERT_EQ(s, S::syn_recv);
+    EXPECT_EQ(expect, 0xfffffff1u);
+    for (uint32_t ack : {0u, 1u, 0xfffffff0u, 0xfffffff2u, 0x7ffffff1u})
+        EXPECT_EQ(tcp_track(s, Dir::in, {kTcpAck, 7001, ack}, &expect), S::syn_recv) << "blind ACK " << ack;
+    EXPECT_EQ(tcp_track(s, Dir::in, {uint8_t(kTcpAck | kTcpPsh), 7001, 0x1234}, &expect), S::syn_recv);
+    EXPECT_EQ(tcp_track(s, Dir::in, {uint8_t(kTcpFin | kTcpAck), 7001, 0x1234}, &expect), S::syn_recv);
+    EXPECT_EQ(tcp_track(s, Dir::in, {kTcpFin, 7001, 0xfffffff1u}, &expect), S::syn_recv) << "no ACK flag";
+    EXPECT_EQ(tcp_track(s, Dir::in, {kTcpAck, 7001, 0xfffffff1u}, &expect), S::established);
+    EXPECT_EQ(tcp_track(s, Dir::in, {uint8_t(kTcpFin | kTcpAck), 7001, 0xfffffff1u}, &expect), S::fin_in);
+}
+
+TEST(TcpTrack, ARetransmittedSynAckWithAnotherIsnMovesTheExpectedAck) {
+    uint32_t expect = 0;
+    S s = tcp_track(S::closed, Dir::in, {kTcpSyn, 1, 0}, &expect);
+    s = tcp_track(s, Dir::out, {uint8_t(kTcpSyn | kTcpAck), 100, 2}, &expect);
+    s = tcp_track(s, Dir::out, {uint8_t(kTcpSyn | kTcpAck), 500, 2}, &expect);
+    EXPECT_EQ(tcp_track(s, Dir::in, {kTcpAck, 2, 101}, &expect), S::syn_recv);
+    EXPECT_EQ(tcp_track(s, Dir::in, {kTcpAck, 2, 501}, &expect), S::established);
+}
+
+// Simultaneous open with the remote's SYN first: the client's SYN is what
+// the remote's ACK must acknowledge.
+TEST(TcpTrack, SimultaneousOpenFromOutside) {
+    uint32_t expect = 0;
+    S s = tcp_track(S::closed, Dir::in, {kTcpSyn, 10, 0}, &expect);
+    s = tcp_track(s, Dir::out, {kTcpSyn, 90, 0}, &expect);
+    ASSERT_EQ(s, S::syn_recv);
+    EXPECT_EQ(tcp_track(s, Dir::in, {uint8_t(kTcpSyn | kTcpAck), 10, 91}, &expect), S::syn_recv);
+    EXPECT_EQ(tcp_track(s, Dir::in, {kTcpAck, 11, 91}, &expect), S::established);
+}
+
+// An RST in a half-open inbound state (the target refusing a blind ACK, or
+// a closed port) leaves it half-open, to age out with the 6 s of its class,
+// not held 4 minutes as `reset`. Once established, RST is tcp_next's.
+TEST(TcpTrack, RstEndsAHalfOpenAttemptWhereItStands) {
+    for (S half : {S::syn_in, S::syn_recv})
+        for (Dir d : {Dir::out, Dir::in}) {
+            uint32_t expect = 5;
+            EXPECT_EQ(name(tcp_track(half, d, {uint8_t(kTcpRst | kTcpAck), 0, 0}, &expect)), name(half));
+        }
+    uint32_t expect = 0;
+    for (S s : kStates) {
+        if (tcp_is_half_open_inbound(s)) continue;
+        EXPECT_EQ(name(tcp_track(s, Dir::in, {kTcpRst, 0, 0}, &expect)), name(S::rst)) << name(s);
+    }
+}
+
+// Outside the half-open inbound states tcp_track is tcp_next: no sequence
+// number matters.
+TEST(TcpTrack, IsTcpNextElsewhere) {
+    for (S s : kStates) {
+        if (tcp_is_half_open_inbound(s)) continue;
+        for (Dir d : {Dir::out, Dir::in})
+            for (const auto& f : kFlags) {
+                uint32_t expect = 0;
+                EXPECT_EQ(name(tcp_track(s, d, {f.bits, 123, 456}, &expect)), name(tcp_next(s, d, f.bits)))
+                    << name(s) << " " << f.label;
+            }
+    }
+}
+
 TEST(TcpState, StateNames) {
     EXPECT_STREQ(kTcpStateNames[static_cast<int>(S::established)], "established");
     EXPECT_STREQ(kTcpStateNames[static_cast<int>(S::fin_both)], "time-wait");
