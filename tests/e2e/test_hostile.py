@@ -296,6 +296,9 @@ def test_blind_acks_do_not_establish_spoofed_sessions(router):
         return (Ether(dst=wan0, src=gw) / IP(src=syn[IP].src, dst=T.WAN_IP, ttl=60)
                 / TCP(sport=syn[TCP].sport, dport=ANSWERING_FWD, flags="A", seq=syn[TCP].seq + 1, ack=ack_no,
                       window=1024))
+    def reset(syn):
+        return (Ether(dst=wan0, src=gw) / IP(src=syn[IP].src, dst=T.WAN_IP, ttl=60)
+                / TCP(sport=syn[TCP].sport, dport=ANSWERING_FWD, flags="R", seq=syn[TCP].seq + 1))
     try:
         with background(T.CLIENT2, ["tcp-echo", "--port", ANSWERING_PORT, "--timeout", 60], "web"), \
                 sniffing((T.WANGW, T.GW_WAN)) as (wan,):
@@ -313,6 +316,10 @@ def test_blind_acks_do_not_establish_spoofed_sessions(router):
             settled = wait_until(lambda: set(flow_states(router)) <= proper_flows, 15, interval=0.5)
             left = flow_states(router)
             after = time.monotonic() - t0
+            # Leave nothing behind at the target: a reset (in window) for every
+            # flow it answered, before its server closes them (a FIN to an
+            # absent peer is retransmitted for minutes, into later tests).
+            burst(T.WANGW, T.GW_WAN, [reset(syn) for syn in answered], linger=0.5)
         proper_flows_seen = {k: v for k, v in state_of.items() if k in proper_flows}
         blind_seen = {k: v for k, v in state_of.items() if k not in proper_flows}
         print(f"blind ACKs: {len(answered)} of {n} SYNs answered, {len(blind)} blind ACKs; after the ACKs, "
@@ -329,6 +336,11 @@ def test_blind_acks_do_not_establish_spoofed_sessions(router):
         assert set(left) == proper_flows, left
     finally:
         router.ctl("flush", "sessions")
+    # and the target sends the spoofed sources nothing more
+    with sniffing((T.WANGW, T.GW_WAN)) as (wan,):
+        time.sleep(3)
+        late = wan.frames("in", lambda f: IP in f and in_net(f[IP].dst, FLOOD_NET))
+    assert not late, f"still sent to the spoofed sources after the test: {[f.summary() for f in late[:3]]}"
 
 
 # ------------------------------------------------------------------ a LAN client opening sessions fast
