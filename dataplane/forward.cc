@@ -21,14 +21,11 @@
 
 namespace ipshare {
 
-bool refuse_too_big(Burst& b, uint16_t i, const Tables& t, WorkerCtx& w, uint16_t mtu, uint64_t now) {
-    const auto* ip = rte_pktmbuf_mtod_offset(b.m[i], const Ipv4Hdr*, sizeof(EthHdr));
-    if (!df_exceeds(ip, mtu)) return false;
+void refuse_too_big(Burst& b, uint16_t i, const Tables& t, WorkerCtx& w, uint16_t mtu, uint64_t now) {
     if (reply_icmp_error(b, i, t, w, kIcmpDestUnreach, kIcmpCodeFragNeeded, now, mtu))
         w.counters->drop(b.in, Drop::mtu_exceeded);
     else
         b.set_drop(i, Drop::mtu_exceeded);
-    return true;
 }
 
 void stage_forward(Burst& b, const Tables& t, WorkerCtx& w) {
@@ -44,7 +41,11 @@ void stage_forward(Burst& b, const Tables& t, WorkerCtx& w) {
                 b.set_drop(i, Drop::ttl_exceeded_silent);
             continue;
         }
-        if (refuse_too_big(b, i, t, w, w.ports[idx(b.st[i].out)].mtu, now)) continue;
+        const uint16_t mtu = w.ports[idx(b.st[i].out)].mtu;
+        if (df_exceeds(ip, mtu)) {
+            refuse_too_big(b, i, t, w, mtu, now);
+            continue;
+        }
         ipv4_dec_ttl(ip);
     }
 }

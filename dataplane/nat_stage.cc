@@ -106,13 +106,12 @@ void route_via(Burst& b, uint16_t i, NextHop nh, uint32_t dst) {
 // classify chose (the server's); a client behind another port may have a
 // smaller one. Then path MTU discovery gets its answer here (RFC 1191),
 // quoting the datagram as its sender sent it, as the forward stage does.
-bool too_big_for_client(Burst& b, const Pending& p, Zone out, const Tables& t, WorkerCtx& w) {
-    if (out == b.st[p.i].out || out == b.in) return false;
-    Ipv4Hdr* ip = ip_of(b.m[p.i]);
+inline bool too_big_for_client(Burst& b, const Pending& p, Ipv4Hdr* ip, Zone out, const Tables& t, WorkerCtx& w) {
     const uint16_t mtu = w.ports[idx(out)].mtu;
-    if (!df_exceeds(ip, mtu)) return false;
+    if (!df_exceeds(ip, mtu) || out == b.st[p.i].out || out == b.in) return false;  // the usual case first
     ipv4_add_ttl(ip, +1);  // undo the forward stage's decrement
-    return refuse_too_big(b, p.i, t, w, mtu, rte_rdtsc());
+    refuse_too_big(b, p.i, t, w, mtu, rte_rdtsc());
+    return true;
 }
 
 void to_server(Burst& b, uint16_t i, const Tables& t) {
@@ -177,9 +176,9 @@ void translate_out(Burst& b, Pending& p, uint32_t id, const Tables& t, WorkerCtx
 // DNAT: an outside packet of session `id` goes to its client.
 void translate_in(Burst& b, Pending& p, uint32_t id, const Tables& t, WorkerCtx& w) {
     Session& s = w.nat->at(id);
-    const NextHop nh = t.routes->lookup(s.client_ip);
-    if (too_big_for_client(b, p, nh.zone, t, w)) return;
     Ipv4Hdr* ip = ip_of(b.m[p.i]);
+    const NextHop nh = t.routes->lookup(s.client_ip);
+    if (too_big_for_client(b, p, ip, nh.zone, t, w)) return;
     const uint16_t len = ip->total_length.host();
     p.session = id;
     if (p.kind == FlowKind::icmp_error) {

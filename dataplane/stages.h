@@ -31,14 +31,15 @@ void expire_sessions(WorkerCtx& w, const Tables& t, unsigned budget);
 bool reply_icmp_error(Burst& b, uint16_t i, const Tables& t, WorkerCtx& w, uint8_t type, uint8_t code,
                       uint64_t now, uint16_t next_hop_mtu = 0);
 
-// Path MTU discovery (RFC 1191), forward.cc: when datagram i has DF set and
-// is larger than `mtu`, turns it into ICMP fragmentation needed carrying
-// `mtu` (or drops it when that is not allowed or rate-limited), counts it as
-// mtu_exceeded and returns true; otherwise leaves it and returns false.
-bool refuse_too_big(Burst& b, uint16_t i, const Tables& t, WorkerCtx& w, uint16_t mtu, uint64_t now);
+// Path MTU discovery (RFC 1191): whether a datagram has DF set and is
+// larger than `mtu` (checked inline on every routed packet); then
+// refuse_too_big (forward.cc) turns packet i into ICMP fragmentation needed
+// carrying `mtu` (or drops it when that is not allowed or rate-limited) and
+// counts it as mtu_exceeded.
 inline bool df_exceeds(const Ipv4Hdr* ip, uint16_t mtu) {
     return (ip->frag.host() & kIpFlagDF) && ip->total_length.host() > mtu;
 }
+void refuse_too_big(Burst& b, uint16_t i, const Tables& t, WorkerCtx& w, uint16_t mtu, uint64_t now);
 
 // Turns TCP segment i into the RST that refuses it (reply.cc).
 bool reply_tcp_rst(Burst& b, uint16_t i, WorkerCtx& w, uint64_t now);
