@@ -292,13 +292,12 @@ def test_blind_acks_do_not_establish_spoofed_sessions(router):
     gw, wan0 = mac(T.WANGW, T.GW_WAN), router_mac("wan")
     rnd = random.Random(4)
 
-    def ack(syn, ack_no):
+    def after_syn(syn, flags, ack_no=0):
+        """The spoofed peer's next segment of the flow `syn` opened."""
         return (Ether(dst=wan0, src=gw) / IP(src=syn[IP].src, dst=T.WAN_IP, ttl=60)
-                / TCP(sport=syn[TCP].sport, dport=ANSWERING_FWD, flags="A", seq=syn[TCP].seq + 1, ack=ack_no,
+                / TCP(sport=syn[TCP].sport, dport=ANSWERING_FWD, flags=flags, seq=syn[TCP].seq + 1, ack=ack_no,
                       window=1024))
-    def reset(syn):
-        return (Ether(dst=wan0, src=gw) / IP(src=syn[IP].src, dst=T.WAN_IP, ttl=60)
-                / TCP(sport=syn[TCP].sport, dport=ANSWERING_FWD, flags="R", seq=syn[TCP].seq + 1))
+
     try:
         with background(T.CLIENT2, ["tcp-echo", "--port", ANSWERING_PORT, "--timeout", 60], "web"), \
                 sniffing((T.WANGW, T.GW_WAN)) as (wan,):
@@ -308,8 +307,9 @@ def test_blind_acks_do_not_establish_spoofed_sessions(router):
                                              and f[TCP].sport == ANSWERING_FWD, timeout=3, count=n, direction="in")}
             answered = [syn for syn in syns if (syn[IP].src, syn[TCP].sport) in synacks]
             proper_flows = {(syn[IP].src, syn[TCP].sport) for syn in answered[:real]}
-            blind = [ack(syn, rnd.randrange(1 << 32)) for syn in answered[real:]]
-            proper = [ack(syn, (synacks[(syn[IP].src, syn[TCP].sport)] + 1) % (1 << 32)) for syn in answered[:real]]
+            blind = [after_syn(syn, "A", rnd.randrange(1 << 32)) for syn in answered[real:]]
+            proper = [after_syn(syn, "A", (synacks[(syn[IP].src, syn[TCP].sport)] + 1) % (1 << 32))
+                      for syn in answered[:real]]
             burst(T.WANGW, T.GW_WAN, blind + proper, linger=1.0)
             state_of = flow_states(router)
             t0 = time.monotonic()
@@ -319,7 +319,7 @@ def test_blind_acks_do_not_establish_spoofed_sessions(router):
             # Leave nothing behind at the target: a reset (in window) for every
             # flow it answered, before its server closes them (a FIN to an
             # absent peer is retransmitted for minutes, into later tests).
-            burst(T.WANGW, T.GW_WAN, [reset(syn) for syn in answered], linger=0.5)
+            burst(T.WANGW, T.GW_WAN, [after_syn(syn, "R") for syn in answered], linger=0.5)
         proper_flows_seen = {k: v for k, v in state_of.items() if k in proper_flows}
         blind_seen = {k: v for k, v in state_of.items() if k not in proper_flows}
         print(f"blind ACKs: {len(answered)} of {n} SYNs answered, {len(blind)} blind ACKs; after the ACKs, "
